@@ -1,0 +1,31 @@
+//! # DAM Core
+//!
+//! The heart of a digital-asset-management image API: the image aggregate, the OData-style
+//! query language (`$filter`, `$orderby`, `$top`, `$skip`, `$count`), RFC 9457 problem
+//! details, the storage traits every adapter implements, and the [`ImageService`] facade an
+//! HTTP layer calls. This crate performs no I/O and knows nothing of SQL or HTTP.
+//!
+//! Data flows one way: request → [`ImageService`] (authenticate, parse, validate) →
+//! [`ImageStore`] → response.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod error;
+pub mod fixture;
+pub mod image;
+pub mod problem;
+pub mod query;
+pub mod service;
+pub mod store;
+
+pub use auth::{ApiKey, KeyDigest};
+pub use error::DamError;
+pub use fixture::{Fixture, FixtureError, TenantData};
+pub use image::{
+    FileType, Image, ImageId, ImageStatus, Reference, TenantId, Timestamp, ValueError,
+};
+pub use problem::{ProblemDetails, ProblemError};
+pub use query::{ListQuery, QueryError};
+pub use service::{ImageService, ListResponse, ServiceConfig};
+pub use store::{ImagePage, ImageStore, KeyStore, StoreError};

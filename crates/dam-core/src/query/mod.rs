@@ -1,0 +1,24 @@
+//! The query language of `GET /image` (contract §3, §5): `$filter`, `$orderby`, `$top`,
+//! `$skip`, `$count`.
+//!
+//! Text goes through three steps: the query string is form-decoded and split into options
+//! ([`parse_query_string`]); `$filter` is parsed into a syntax tree that keeps positions, then
+//! validated against the image schema into a typed [`Filter`] ([`parse_filter`]); `$orderby`
+//! becomes [`SortKey`]s ([`parse_orderby`]). Every failure is a [`QueryError`] (a 400).
+
+mod error;
+mod eval;
+mod filter;
+mod model;
+mod options;
+mod orderby;
+
+pub use error::QueryError;
+pub use eval::{compare_images, select};
+pub use filter::parse_filter;
+pub use model::{
+    CmpOp, Field, FieldType, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction,
+    Value, MAX_TOP,
+};
+pub use options::{parse_query_string, ListRequest};
+pub use orderby::parse_orderby;

@@ -1,0 +1,214 @@
+//! The service facade: what an HTTP layer calls. It authenticates, parses and validates, asks
+//! the store, and answers with a response body or a [`ProblemDetails`].
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::auth::ApiKey;
+use crate::error::DamError;
+use crate::image::{Image, ImageId, ImageStatus, TenantId, Timestamp};
+use crate::problem::{ProblemDetails, DEFAULT_TYPE_BASE};
+use crate::query::parse_query_string;
+use crate::store::{ImageStore, KeyStore, StoreError};
+
+/// Settings of the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// The base of every problem's `type` (default `https://api2.saleslayer.com/errors`).
+    pub problem_type_base: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            problem_type_base: DEFAULT_TYPE_BASE.to_string(),
+        }
+    }
+}
+
+/// The 200 body of `GET /image` (§3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListResponse {
+    /// The page.
+    pub items: Vec<Image>,
+    /// The number of all matches, with `$count=true`.
+    #[serde(rename = "@count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The next page, when more matches follow.
+    #[serde(rename = "@nextLink", skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+/// The DAM image API over any store.
+///
+/// ```
+/// use std::sync::Arc;
+/// use dam_core::{Fixture, ImageService, ImageStore};
+/// use dam_store_memory::MemoryStore;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = Arc::new(MemoryStore::new());
+/// let fixture = Fixture::from_json(r#"{ "tenants": [ { "name": "acme", "apiKeys": ["acme-key"],
+///   "images": [ { "id": 1, "reference": "a.jpg", "fileType": "jpg", "status": "Ok",
+///   "createdOn": "2024-04-05T08:44:33" } ] } ] }"#).unwrap();
+/// store.load_fixture(&fixture).await.unwrap();
+/// let service = ImageService::new(store.clone(), store);
+///
+/// let page = service
+///     .list_images(Some(b"acme-key"), Some("$filter=fileType%20eq%20'jpg'&$count=true"), "/image")
+///     .await
+///     .unwrap();
+/// assert_eq!(page.count, Some(1));
+///
+/// let problem = service.delete_image(None, "1", "/image/1").await.unwrap_err();
+/// assert_eq!(problem.status, 401);
+/// service.delete_image(Some(b"acme-key"), "1", "/image/1").await.unwrap();
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct ImageService {
+    images: Arc<dyn ImageStore>,
+    keys: Arc<dyn KeyStore>,
+    config: ServiceConfig,
+}
+
+impl ImageService {
+    /// A service over an image store and a key store (often the same adapter) with the
+    /// default configuration.
+    pub fn new(images: Arc<dyn ImageStore>, keys: Arc<dyn KeyStore>) -> Self {
+        ImageService::with_config(images, keys, ServiceConfig::default())
+    }
+
+    /// A service with the given configuration.
+    pub fn with_config(
+        images: Arc<dyn ImageStore>,
+        keys: Arc<dyn KeyStore>,
+        config: ServiceConfig,
+    ) -> Self {
+        ImageService {
+            images,
+            keys,
+            config,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The image store.
+    pub fn store(&self) -> &Arc<dyn ImageStore> {
+        &self.images
+    }
+
+    /// `GET /image`: `api_key` is the raw `X-API-KEY` value, `raw_query` the query string as
+    /// received (still encoded), `path` the request path (the problem's `instance`).
+    ///
+    /// Checks in the order of §2: the key (401/400), then the options (400); a storage
+    /// failure is a 500 whose detail says nothing of its cause.
+    pub async fn list_images(
+        &self,
+        api_key: Option<&[u8]>,
+        raw_query: Option<&str>,
+        path: &str,
+    ) -> Result<ListResponse, ProblemDetails> {
+        self.list_inner(api_key, raw_query)
+            .await
+            .map_err(|e| self.problem(&e, path))
+    }
+
+    /// `DELETE /image/{id}`: `raw_id` is the path segment as received (not decoded).
+    ///
+    /// Checks in the order of §2: the key (401/400), the id (400), existence in the caller's
+    /// tenant (404), the processing lock (409); the check and the delete are one atomic step
+    /// of the store.
+    pub async fn delete_image(
+        &self,
+        api_key: Option<&[u8]>,
+        raw_id: &str,
+        path: &str,
+    ) -> Result<(), ProblemDetails> {
+        self.delete_inner(api_key, raw_id)
+            .await
+            .map_err(|e| self.problem(&e, path))
+    }
+
+    /// Resolves a raw key to its tenant, as every request does first.
+    pub async fn authenticate(&self, api_key: Option<&[u8]>) -> Result<TenantId, DamError> {
+        let key = ApiKey::from_header(api_key)?;
+        match self.keys.tenant_for_key(&key.digest()).await? {
+            Some(tenant) => Ok(tenant),
+            None => Err(DamError::UnknownApiKey),
+        }
+    }
+
+    /// Changes an image's status (the processing workflow's lock and unlock), setting
+    /// `modifiedOn` to now. Tenant-scoped and atomic with respect to delete.
+    pub async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+    ) -> Result<Image, DamError> {
+        self.images
+            .set_status(tenant, id, status, Timestamp::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => DamError::ImageNotFound { id },
+                other => DamError::Storage(other),
+            })
+    }
+
+    /// The problem document of an error for `path`; storage failures are logged here with
+    /// their cause, which never reaches the document.
+    pub fn problem(&self, error: &DamError, path: &str) -> ProblemDetails {
+        if let DamError::Storage(cause) = error {
+            tracing::error!(error = %display_chain(cause), "storage failure");
+        }
+        error.to_problem(&self.config.problem_type_base, path)
+    }
+
+    async fn list_inner(
+        &self,
+        api_key: Option<&[u8]>,
+        raw_query: Option<&str>,
+    ) -> Result<ListResponse, DamError> {
+        let tenant = self.authenticate(api_key).await?;
+        let request = parse_query_string(raw_query)?;
+        let page = self.images.list(&tenant, &request.query).await?;
+        let next_link = (page.has_more && request.query.top > 0).then(|| request.next_link());
+        Ok(ListResponse {
+            items: page.items,
+            count: if request.query.count {
+                page.total
+            } else {
+                None
+            },
+            next_link,
+        })
+    }
+
+    async fn delete_inner(&self, api_key: Option<&[u8]>, raw_id: &str) -> Result<(), DamError> {
+        let tenant = self.authenticate(api_key).await?;
+        let id = ImageId::parse_strict(raw_id).map_err(|_| DamError::InvalidImageId)?;
+        self.images.delete(&tenant, id).await.map_err(|e| match e {
+            StoreError::NotFound => DamError::ImageNotFound { id },
+            StoreError::BeingProcessed => DamError::ImageBeingProcessed { id },
+            other => DamError::Storage(other),
+        })
+    }
+}
+
+/// An error and its sources, for a log line.
+fn display_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,130 @@
+//! The storage traits every adapter implements, and their one error type.
+//!
+//! An adapter implements [`ImageStore`] (images of tenants) and [`KeyStore`] (API key digests
+//! to tenants), then runs the conformance kit (`dam-store-tests`) against itself. Stores
+//! receive only validated values: a store never parses request text.
+
+use async_trait::async_trait;
+
+use crate::auth::KeyDigest;
+use crate::fixture::Fixture;
+use crate::image::{Image, ImageId, ImageStatus, TenantId, Timestamp};
+use crate::query::ListQuery;
+
+/// The error of every store operation. Callers match on meaning, never on a backend's error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No image with that id for that tenant (another tenant's image included).
+    #[error("image not found")]
+    NotFound,
+    /// The image is being processed (`Up`/`Re`): a delete is refused.
+    #[error("image is being processed")]
+    BeingProcessed,
+    /// A write would break a uniqueness rule (a fixture's id, reference, tenant or key already
+    /// held). The message names the culprit; it never holds a key.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend failed (I/O, driver, corrupt data, timeout). The source is for logs only.
+    #[error("storage failure in {store}")]
+    Backend {
+        /// The adapter's name (`sqlite`, `memory`, …).
+        store: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl StoreError {
+    /// A backend failure of `store` caused by `source`.
+    pub fn backend(
+        store: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        StoreError::Backend {
+            store,
+            source: source.into(),
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImagePage {
+    /// At most `top` images, in order.
+    pub items: Vec<Image>,
+    /// The number of all matches, when the query asked for `count`.
+    pub total: Option<u64>,
+    /// Whether more matches follow this page (for `@nextLink`).
+    pub has_more: bool,
+}
+
+/// The images of all tenants.
+///
+/// Every method is scoped to one tenant: another tenant's image behaves exactly as a missing
+/// one. Implementations are `Send + Sync` and used as `Arc<dyn ImageStore>`.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ImageStore: Send + Sync {
+    /// The tenant's images that match `query.filter`, ordered by `query.order_by` then by id
+    /// ascending, `query.skip` passed over, at most `query.top` returned; `total` set when
+    /// `query.count`; `has_more` when matches follow the page.
+    ///
+    /// Errors: [`StoreError::Backend`].
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError>;
+
+    /// One image of the tenant, if it exists.
+    ///
+    /// Errors: [`StoreError::Backend`].
+    async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError>;
+
+    /// Adds an image to the tenant, with an id the store assigns: greater than every id the
+    /// store has ever held. `image.id` is ignored; the stored image is returned.
+    ///
+    /// Errors: [`StoreError::Conflict`] when the tenant already has the reference;
+    /// [`StoreError::Backend`].
+    async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError>;
+
+    /// Sets the status of an image (what a processing workflow uses to lock and unlock it) and
+    /// its `modifiedOn` to `at`, atomically with respect to [`ImageStore::delete`].
+    ///
+    /// Errors: [`StoreError::NotFound`]; [`StoreError::Backend`].
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+        at: Timestamp,
+    ) -> Result<Image, StoreError>;
+
+    /// Deletes an image in one atomic step: check and delete cannot be separated by a status
+    /// change or another delete.
+    ///
+    /// Errors: [`StoreError::NotFound`] (missing, already deleted, or another tenant's);
+    /// [`StoreError::BeingProcessed`] (status `Up`/`Re`, image kept); [`StoreError::Backend`].
+    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError>;
+
+    /// Loads a validated fixture, all or nothing: tenants, key digests and images with their
+    /// given ids.
+    ///
+    /// Errors: [`StoreError::Conflict`] naming the clash when the store already holds one of
+    /// its ids, a reference of one of its tenants, or one of its keys (nothing is loaded);
+    /// [`StoreError::Backend`].
+    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError>;
+
+    /// Whether the store holds no image at all (for `--demo`).
+    ///
+    /// Errors: [`StoreError::Backend`].
+    async fn is_empty(&self) -> Result<bool, StoreError>;
+}
+
+/// API key digests and the tenants that own them. Keys are never stored in clear.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// The tenant that owns the key with this digest, if any.
+    ///
+    /// Errors: [`StoreError::Backend`].
+    async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError>;
+}
