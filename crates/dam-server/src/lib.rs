@@ -1,0 +1,40 @@
+//! # dam-server
+//!
+//! The HTTP face of DAM Core: `GET /image` and `DELETE /image/{id}` over the
+//! [`ImageService`](dam_core::ImageService) facade. This crate is wiring only — routes, limits,
+//! logging, the command line and store selection; every rule of the API lives in `dam-core`.
+//!
+//! The binary (`src/main.rs`) is a thin shell over [`run`]; tests and embedders start the
+//! server in-process with [`router`], [`bind`] and [`serve`]:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use dam_core::ImageService;
+//! use dam_store_memory::MemoryStore;
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let store = Arc::new(MemoryStore::new());
+//! let app = dam_server::router(ImageService::new(store.clone(), store), &dam_server::Limits::default());
+//! let listener = dam_server::bind("127.0.0.1:0".parse().unwrap()).await?;
+//! let shutdown = dam_server::shutdown_signal()?;
+//! println!("listening on http://{}", listener.local_addr()?);
+//! dam_server::serve(listener, app, &dam_server::Limits::default(), shutdown).await
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod demo;
+mod layers;
+mod response;
+mod routes;
+mod server;
+pub mod startup;
+
+pub use cli::Cli;
+pub use layers::Limits;
+pub use response::ApiError;
+pub use routes::router;
+pub use server::{bind, serve, shutdown_signal};
+pub use startup::{run, StartupError};

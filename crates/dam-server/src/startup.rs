@@ -1,0 +1,193 @@
+//! From the command line to a running server: open the store, load fixtures or the demo,
+//! bind, announce, serve until a signal.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dam_core::{Fixture, ImageService, ImageStore, KeyStore, ServiceConfig, StoreError};
+use dam_store_memory::MemoryStore;
+
+use crate::cli::{Cli, Seed, StoreChoice};
+use crate::{demo, router, serve, shutdown_signal, Limits};
+
+/// Why the server could not start. [`StartupError::exit_code`] is the process's exit code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartupError {
+    /// The fixture file cannot be read, is not a valid §7 fixture, or clashes with what the
+    /// store holds (nothing was loaded).
+    #[error("cannot load fixtures from {path}: {reason}")]
+    Fixtures {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never an API key).
+        reason: String,
+    },
+    /// The store cannot be opened or read.
+    #[error("cannot open the {store} store: {source}")]
+    Store {
+        /// Which store.
+        store: &'static str,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The demo data is invalid (a defect of this program).
+    #[error("cannot build the demo data: {0}")]
+    Demo(String),
+    /// The SIGINT/SIGTERM handlers cannot be installed.
+    #[error("cannot listen for shutdown signals: {0}")]
+    Signals(#[source] std::io::Error),
+    /// The listen address cannot be bound, or stdout cannot be written.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StartupError {
+    /// 2 for a bad fixture file (a usage error, like clap's), 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            StartupError::Fixtures { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// An opened store: its image and key sides (usually one adapter).
+#[derive(Clone)]
+pub struct Stores {
+    /// Images of all tenants.
+    pub images: Arc<dyn ImageStore>,
+    /// Key digests to tenants.
+    pub keys: Arc<dyn KeyStore>,
+}
+
+impl Stores {
+    fn of<S: ImageStore + KeyStore + 'static>(store: S) -> Self {
+        let store = Arc::new(store);
+        Stores {
+            images: store.clone(),
+            keys: store,
+        }
+    }
+}
+
+/// Opens the store the command line selects.
+///
+/// Errors: [`StartupError::Store`].
+pub async fn open_store(choice: &StoreChoice) -> Result<Stores, StartupError> {
+    match choice {
+        StoreChoice::Memory => Ok(Stores::of(MemoryStore::new())),
+        StoreChoice::Sqlite(path) => open_sqlite(path),
+    }
+}
+
+fn open_sqlite(path: &Path) -> Result<Stores, StartupError> {
+    let _ = path;
+    Err(StartupError::Store {
+        store: "sqlite",
+        source: StoreError::backend("sqlite", "SQLite support is not built in yet; use --memory"),
+    })
+}
+
+/// Loads what the command line asks for into the store.
+///
+/// Errors: [`StartupError::Fixtures`] for a bad file or a clash (the store is left as it
+/// was); [`StartupError::Store`]; [`StartupError::Demo`].
+pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
+    match seed {
+        Seed::None => Ok(()),
+        Seed::Fixtures(path) => {
+            let fail = |reason: String| StartupError::Fixtures {
+                path: path.clone(),
+                reason,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+            let fixture = Fixture::from_json(&text).map_err(|e| fail(e.to_string()))?;
+            stores
+                .images
+                .load_fixture(&fixture)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(what) => fail(format!("clash with the store: {what}")),
+                    other => fail(other.to_string()),
+                })?;
+            tracing::info!(path = %path.display(), tenants = fixture.tenants.len(), "fixtures loaded");
+            Ok(())
+        }
+        Seed::Demo => {
+            let empty = stores
+                .images
+                .is_empty()
+                .await
+                .map_err(|source| StartupError::Store {
+                    store: "configured",
+                    source,
+                })?;
+            if !empty {
+                tracing::info!("the store holds images; the demo data is not loaded again");
+                return Ok(());
+            }
+            let fixture = demo::fixture().map_err(|e| StartupError::Demo(e.to_string()))?;
+            match stores.images.load_fixture(&fixture).await {
+                Ok(()) => {
+                    tracing::info!(
+                        images = demo::DEMO_IMAGES,
+                        "demo tenant loaded (API key demo-key)"
+                    );
+                    Ok(())
+                }
+                // Every demo image was deleted, but its tenant and key are still there.
+                Err(StoreError::Conflict(what)) => {
+                    tracing::info!(clash = %what, "the demo tenant already exists; kept as it is");
+                    Ok(())
+                }
+                Err(source) => Err(StartupError::Store {
+                    store: "configured",
+                    source,
+                }),
+            }
+        }
+    }
+}
+
+/// Runs the server of the command line until SIGINT or SIGTERM.
+///
+/// Errors: see [`StartupError`]; each carries its exit code.
+pub async fn run(cli: Cli) -> Result<(), StartupError> {
+    let limits = Limits::default();
+    let stores = open_store(&cli.store()).await?;
+    seed(&stores, &cli.seed()).await?;
+    let mut config = ServiceConfig::default();
+    if let Some(base) = &cli.problem_type_base {
+        config.problem_type_base = base.clone();
+    }
+    let service = ImageService::with_config(stores.images, stores.keys, config);
+    let app = router(service, &limits);
+    let listen_error = |source| StartupError::Listen {
+        addr: cli.listen.to_string(),
+        source,
+    };
+    let listener = crate::bind(cli.listen).await.map_err(listen_error)?;
+    let local = listener.local_addr().map_err(listen_error)?;
+    let shutdown = shutdown_signal().map_err(StartupError::Signals)?;
+    announce(&local.to_string()).map_err(listen_error)?;
+    tracing::info!(address = %local, "listening");
+    serve(listener, app, &limits, shutdown)
+        .await
+        .map_err(listen_error)
+}
+
+/// The one line on stdout that says where the server listens, flushed at once.
+fn announce(address: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on http://{address}")?;
+    out.flush()
+}

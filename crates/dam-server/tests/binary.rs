@@ -1,0 +1,292 @@
+//! The built `dam-server` binary: its command line, the `listening on` line, start-up
+//! refusals with exit code 2, graceful shutdown on SIGTERM, and logs that never hold a key.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::{request, Scratch, ACME_KEY, FIXTURE, GLOBEX_KEY};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_dam-server");
+
+/// A running binary; its stdout after the `listening on` line is collected by a thread.
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    first_line: String,
+    rest: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(args: &[&str], envs: &[(&str, &str)]) -> Running {
+        let mut child = Command::new(BINARY)
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn dam-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(line) => {
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let first_line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("output");
+                panic!(
+                    "no listening line; stderr: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        };
+        let addr = first_line
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first stdout line {first_line:?}"));
+        Running {
+            child,
+            addr,
+            first_line,
+            rest: rx,
+        }
+    }
+
+    /// Sends SIGTERM, waits for the exit, and returns the exit code, the rest of stdout and
+    /// all of stderr.
+    fn terminate(mut self) -> (Option<i32>, String, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not stop within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut stderr);
+        }
+        let rest: Vec<String> = self.rest.try_iter().collect();
+        (code, rest.join("\n"), stderr)
+    }
+}
+
+fn run_to_end(args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dam-server")
+}
+
+fn write_fixture(scratch: &Scratch, name: &str, text: &str) -> String {
+    let path = scratch.path(name);
+    std::fs::write(&path, text).expect("write fixture");
+    path.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn prints_one_listening_line_with_the_real_port_and_stops_on_sigterm() {
+    let scratch = Scratch::new("listen");
+    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
+    let server = Running::start(
+        &[
+            "--memory",
+            "--listen",
+            "127.0.0.1:0",
+            "--fixtures",
+            &fixture,
+        ],
+        &[],
+    );
+    assert!(server
+        .first_line
+        .starts_with("listening on http://127.0.0.1:"));
+    assert_ne!(server.addr.port(), 0);
+    let r = request(
+        server.addr,
+        "GET",
+        "/image?$count=true",
+        Some(ACME_KEY.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["@count"], 7);
+    let (code, rest, _stderr) = server.terminate();
+    assert_eq!(code, Some(0), "graceful exit");
+    assert_eq!(rest, "", "stdout holds only the listening line");
+}
+
+#[test]
+fn help_documents_every_option() {
+    let out = run_to_end(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--listen",
+        "--database",
+        "--memory",
+        "--fixtures",
+        "--demo",
+        "--problem-type-base",
+        "127.0.0.1:8080",
+        "dam.sqlite3",
+        "demo-key",
+    ] {
+        assert!(
+            help.contains(option),
+            "--help does not mention {option}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn exclusive_options_are_refused_with_exit_code_2() {
+    let scratch = Scratch::new("exclusive");
+    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
+    for args in [
+        vec!["--memory", "--fixtures", &fixture, "--demo"],
+        vec!["--memory", "--database", "x.sqlite3"],
+        vec!["--memory", "--listen", "not-an-address"],
+    ] {
+        let out = run_to_end(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_bad_fixture_file_is_refused_with_a_clear_message_and_exit_code_2() {
+    let scratch = Scratch::new("badfix");
+    let duplicate = FIXTURE.replace("\"id\": 2,", "\"id\": 1,");
+    let cases = [
+        ("not-json.json", "{ not json".to_string(), "not valid"),
+        ("duplicate.json", duplicate, "image id 1 is given twice"),
+        (
+            "unknown-field.json",
+            r#"{ "tenants": [], "colour": 1 }"#.to_string(),
+            "colour",
+        ),
+    ];
+    for (name, text, needle) in cases {
+        let path = write_fixture(&scratch, name, &text);
+        let out = run_to_end(&["--memory", "--listen", "127.0.0.1:0", "--fixtures", &path]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: no listening line");
+        assert!(stderr.contains(&path), "{name}: names the file: {stderr}");
+        assert!(stderr.contains(needle), "{name}: says what: {stderr}");
+        assert!(!stderr.contains(ACME_KEY), "{name}: no key in the message");
+    }
+    let missing = scratch.path("missing.json").to_string_lossy().into_owned();
+    let out = run_to_end(&[
+        "--memory",
+        "--listen",
+        "127.0.0.1:0",
+        "--fixtures",
+        &missing,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&missing));
+}
+
+#[tokio::test]
+async fn demo_loads_a_tenant_with_the_demo_key() {
+    let server = Running::start(&["--memory", "--demo", "--listen", "127.0.0.1:0"], &[]);
+    let r = request(
+        server.addr,
+        "GET",
+        "/image?$count=true&$top=5",
+        Some(b"demo-key"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let page = r.json();
+    assert_eq!(page["@count"], 50);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(5));
+    assert!(page["@nextLink"].is_string());
+    let (code, _, _) = server.terminate();
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test]
+async fn a_store_loaded_with_nothing_answers_401() {
+    let server = Running::start(&["--memory", "--listen", "127.0.0.1:0"], &[]);
+    let r = request(server.addr, "GET", "/image", Some(b"demo-key")).await;
+    assert_eq!(r.status, 401);
+    server.terminate();
+}
+
+/// Contract §2 and §8 "Logs": at the most verbose log level, after requests with good,
+/// unknown and malformed keys, neither stdout nor stderr holds a key or its digest.
+#[tokio::test]
+async fn no_api_key_or_digest_appears_in_the_logs() {
+    let scratch = Scratch::new("logs");
+    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
+    let server = Running::start(
+        &[
+            "--memory",
+            "--listen",
+            "127.0.0.1:0",
+            "--fixtures",
+            &fixture,
+        ],
+        &[("RUST_LOG", "trace")],
+    );
+    let unknown = "unknown-secret-key-0123456789";
+    let malformed = "malformed secret key 0123456789";
+    for key in [ACME_KEY, GLOBEX_KEY, unknown, malformed, "acme-key-2"] {
+        for target in [
+            "/image?$count=true",
+            "/image?$top=500",
+            "/image?$filter=id%20eq%201",
+        ] {
+            request(server.addr, "GET", target, Some(key.as_bytes())).await;
+        }
+        request(server.addr, "DELETE", "/image/1", Some(key.as_bytes())).await;
+        request(server.addr, "DELETE", "/image/abc", Some(key.as_bytes())).await;
+        request(server.addr, "POST", "/image", Some(key.as_bytes())).await;
+    }
+    let (code, stdout, stderr) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(
+        stderr.contains("status=204"),
+        "the request log is there: {stderr}"
+    );
+    let logs = format!("{}\n{stdout}\n{stderr}", "");
+    for key in [ACME_KEY, GLOBEX_KEY, unknown, malformed, "acme-key-2"] {
+        assert!(!logs.contains(key), "the key {key} appears in the logs");
+        let digest = dam_core::KeyDigest::of(key).to_hex();
+        assert!(
+            !logs.to_lowercase().contains(&digest),
+            "a digest appears in the logs"
+        );
+    }
+}
