@@ -1,2 +1,167 @@
-//! Conformance kit for DAM Core storage adapters (work in progress).
+//! # Conformance kit for DAM Core storage adapters
+//!
+//! Every adapter of [`ImageStore`] and [`KeyStore`] must behave alike: same selection, same
+//! order, same paging, same tenant scoping, same atomic delete. This crate holds that contract
+//! as executable checks.
+//!
+//! - [`conformance`]: one plain `pub async fn` per behaviour. Each takes a [`StoreFactory`]
+//!   (any `Fn() -> impl Future<Output = Arc<S>>` that makes a fresh, empty store), loads its own
+//!   data and panics with a precise message when the store disagrees with the contract or with
+//!   the reference semantics of `dam_core::query` (`select`, `Filter::matches`).
+//! - [`conformance_suite!`]: expands to one `#[test]` per behaviour in the calling crate.
+//! - [`data`], [`query`], [`check`]: builders and assertions to reuse in an adapter's own
+//!   tests.
+//! - [`strategies`] and [`model`]: proptest generators of fixtures and valid queries, and
+//!   property runners (differential against the reference; tenant isolation under random
+//!   operations).
+//!
+//! ## Using the kit in an adapter crate
+//!
+//! Add `dam-store-tests` as a dev-dependency, then in `tests/conformance.rs`:
+//!
+//! ```ignore
+//! use my_adapter::MyStore;
+//!
+//! // The expression is evaluated once per test, inside an async block, so it may `.await`.
+//! dam_store_tests::conformance_suite!(MyStore::open_in_memory().unwrap());
+//! ```
+//!
+//! `cargo test` then runs every behaviour as its own test, named after the check
+//! (`delete_refuses_processing_images`, `order_by_each_sortable_field`, …). A single check
+//! can also be called by hand:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use dam_store_memory::MemoryStore;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! dam_store_tests::conformance::delete_by_status(|| async { Arc::new(MemoryStore::new()) }).await;
+//! # });
+//! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use dam_core::{ImageStore, KeyStore};
+
+pub mod check;
+pub mod conformance;
+pub mod data;
+pub mod model;
+pub mod query;
+pub mod strategies;
+
+/// Makes a fresh, empty store for one check. Implemented for every
+/// `Fn() -> impl Future<Output = Arc<S>>`, e.g. `|| async { Arc::new(MemoryStore::new()) }`.
+pub trait StoreFactory {
+    /// The store type.
+    type Store: ImageStore + KeyStore + 'static;
+
+    /// A new store that holds nothing (no tenants, no keys, no images).
+    fn create(&self) -> impl Future<Output = Arc<Self::Store>>;
+}
+
+impl<F, Fut, S> StoreFactory for F
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<S>>,
+    S: ImageStore + KeyStore + 'static,
+{
+    type Store = S;
+
+    fn create(&self) -> impl Future<Output = Arc<S>> {
+        self()
+    }
+}
+
+/// Expands to one `#[test]` per behaviour of [`conformance`], each running on its own
+/// multi-threaded tokio runtime (the calling crate needs no tokio dependency).
+///
+/// The argument is an expression that makes a fresh, empty store (not an `Arc`); it is
+/// evaluated inside an `async` block once per test, so it may `.await`.
+///
+/// ```ignore
+/// // crates/dam-store-memory/tests/conformance.rs
+/// use dam_store_memory::MemoryStore;
+/// dam_store_tests::conformance_suite!(MemoryStore::new());
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make_store:expr $(,)?) => {
+        $crate::__conformance_tests! {
+            ($make_store)
+            list_default_order_is_by_id,
+            list_top_skip_and_has_more,
+            list_count,
+            list_unknown_tenant_is_empty,
+            get_returns_images_field_for_field,
+            filter_integer_fields,
+            filter_string_fields,
+            filter_string_case_and_code_points,
+            filter_status,
+            filter_datetimes_with_fractions,
+            filter_null_url_fields,
+            filter_in_lists,
+            filter_string_functions,
+            filter_string_functions_escape_wildcards,
+            filter_nul_in_literals,
+            filter_tags_any_all,
+            filter_field_to_field,
+            filter_boolean_logic,
+            order_by_each_sortable_field,
+            order_by_status_code,
+            order_by_strings_by_code_point,
+            order_by_two_keys_and_id_tie_break,
+            paging_visits_every_match_once,
+            tenant_isolation_reads,
+            tenant_isolation_writes,
+            key_lookup,
+            delete_by_status,
+            delete_missing_and_deleted,
+            insert_assigns_fresh_ids,
+            insert_refuses_duplicate_reference,
+            set_status_sets_status_and_modified_on,
+            set_status_is_tenant_scoped,
+            concurrent_deletes_one_wins,
+            delete_racing_set_status,
+            concurrent_inserts,
+            fixture_load_round_trips,
+            fixture_clash_is_refused_atomically,
+            is_empty_tracks_images,
+        }
+    };
+}
+
+/// Implementation detail of [`conformance_suite!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    (($make_store:expr) $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::__private::block_on($crate::conformance::$check(|| async {
+                    ::std::sync::Arc::new($make_store)
+                }));
+            }
+        )*
+    };
+}
+
+/// Implementation details of the macros; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    use std::future::Future;
+
+    /// Runs a check on a fresh multi-threaded runtime.
+    pub fn block_on<F: Future>(future: F) -> F::Output {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+        runtime.block_on(future)
+    }
+}
