@@ -1,0 +1,121 @@
+//! A small pool of connections, each used by one blocking task at a time.
+//!
+//! rusqlite connections are synchronous, so every statement runs on tokio's blocking threads
+//! (`spawn_blocking`) and the runtime's workers never wait on the disk. A semaphore bounds the
+//! connections in use; idle ones wait in a vector. A connection is opened when none is idle, so
+//! one lost to a panicking task is replaced — except for an in-memory database, which would
+//! come back empty and is reported lost instead.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
+
+use crate::error::{AdapterError, OpError};
+use crate::schema;
+
+/// How the pool opens a connection.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// A database file.
+    File {
+        path: PathBuf,
+        /// Connections that only read (`PRAGMA query_only`).
+        read_only: bool,
+    },
+    /// The one in-memory database, which lives as long as its connection.
+    Memory,
+}
+
+/// Connections to one database.
+pub(crate) struct Pool {
+    source: Source,
+    busy_timeout: Duration,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    /// A pool of at most `size` connections (at least one), holding `first` if given.
+    pub(crate) fn new(
+        source: Source,
+        size: usize,
+        busy_timeout: Duration,
+        first: Option<Connection>,
+    ) -> Self {
+        Pool {
+            source,
+            busy_timeout,
+            idle: Mutex::new(first.into_iter().collect()),
+            permits: Arc::new(Semaphore::new(size.max(1))),
+        }
+    }
+
+    /// Opens a connection to `source` with the adapter's settings.
+    pub(crate) fn open(
+        source: &Source,
+        busy_timeout: Duration,
+    ) -> Result<Connection, AdapterError> {
+        match source {
+            Source::Memory => Err(AdapterError::MemoryLost),
+            Source::File { path, read_only } => {
+                // Only the writer may create the file; a reader finds it or fails.
+                let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                if !*read_only {
+                    flags |= OpenFlags::SQLITE_OPEN_CREATE;
+                }
+                let conn = Connection::open_with_flags(path, flags)?;
+                schema::configure(&conn, busy_timeout)?;
+                if *read_only {
+                    conn.pragma_update(None, "query_only", true)?;
+                }
+                Ok(conn)
+            }
+        }
+    }
+
+    fn take(&self) -> Option<Connection> {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
+    fn give_back(&self, conn: Connection) {
+        // A connection left inside a transaction (its rollback failed) is not reused.
+        if conn.is_autocommit() {
+            self.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(conn);
+        }
+    }
+
+    /// Runs `work` with a connection on a blocking thread. The work completes even when the
+    /// caller stops waiting, so a transaction is either committed or rolled back, never left
+    /// half-done.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, work: F) -> Result<T, OpError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, OpError> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| AdapterError::PoolClosed)?;
+        let pool = Arc::clone(self);
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut conn = match pool.take() {
+                Some(conn) => conn,
+                None => Pool::open(&pool.source, pool.busy_timeout)?,
+            };
+            let result = work(&mut conn);
+            pool.give_back(conn);
+            result
+        });
+        task.await.map_err(AdapterError::Task)?
+    }
+}
