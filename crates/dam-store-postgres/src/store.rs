@@ -1,0 +1,641 @@
+//! [`PostgresStore`]: the storage traits over a pool of PostgreSQL connections.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dam_core::query::ListQuery;
+use dam_core::{
+    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
+    TenantId, Timestamp,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls};
+
+use crate::config::PostgresConfig;
+use crate::row::{image_from_row, IMAGE_COLUMNS};
+use crate::schema;
+use crate::sql::SqlBuilder;
+
+const STORE: &str = "postgres";
+
+/// Rows per statement when a fixture is loaded.
+const FIXTURE_CHUNK: usize = 1000;
+
+fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> StoreError {
+    StoreError::backend(STORE, error)
+}
+
+/// A [`StoreError::Backend`] for a driver error, except a unique violation, which only a
+/// write racing a fixture load can meet: that is a conflict.
+fn driver(error: tokio_postgres::Error) -> StoreError {
+    if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        return StoreError::Conflict(
+            "an image id, a reference or an API key of the write is already held".into(),
+        );
+    }
+    backend(error)
+}
+
+/// A [`dam_core::ImageStore`] and [`dam_core::KeyStore`] on PostgreSQL.
+///
+/// Every operation takes a pooled connection and is bounded by the configured timeout; a
+/// connection fault is a [`StoreError::Backend`], and the pool replaces broken connections
+/// by itself, so the store recovers when the database comes back. Several processes may
+/// share one database: every write is a single statement or a transaction that locks what
+/// it checks.
+pub struct PostgresStore {
+    pool: Pool,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects, creates the schema when the configuration names one, and applies pending
+    /// migrations.
+    ///
+    /// Errors: [`StoreError::Backend`] when the server does not answer within the timeout,
+    /// refuses the connection, or holds a schema of a newer version.
+    pub async fn connect(config: PostgresConfig) -> Result<Self, StoreError> {
+        let manager = Manager::from_config(
+            config.connection_config(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .wait_timeout(Some(config.pool_wait()))
+            .create_timeout(Some(config.timeout))
+            .recycle_timeout(Some(config.timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(backend)?;
+        let store = PostgresStore {
+            pool,
+            timeout: config.timeout,
+        };
+        let schema = config.schema.clone();
+        store
+            .bounded(async {
+                let mut client = store.client().await?;
+                schema::migrate(&mut client, schema.as_deref())
+                    .await
+                    .map_err(backend)
+            })
+            .await?;
+        Ok(store)
+    }
+
+    /// The schema version this build migrates to.
+    pub fn schema_version() -> i32 {
+        schema::latest_version()
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    /// Runs `operation` within the timeout: past it, a [`StoreError::Backend`].
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, operation).await {
+            Ok(result) => result,
+            Err(_) => Err(backend(format!(
+                "the operation did not finish within {:?}",
+                self.timeout
+            ))),
+        }
+    }
+
+    async fn list_page(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<ImagePage, StoreError> {
+        let mut page = SqlBuilder::new();
+        page.push(&format!(
+            "SELECT {IMAGE_COLUMNS} FROM dam_images WHERE tenant = "
+        ))
+        .bind(crate::sql::Param::Text(tenant.as_str().to_string()))
+        .push("::text");
+        let mut count = SqlBuilder::new();
+        count
+            .push("SELECT count(*) FROM dam_images WHERE tenant = ")
+            .bind(crate::sql::Param::Text(tenant.as_str().to_string()))
+            .push("::text");
+        if let Some(filter) = &query.filter {
+            page.push(" AND ");
+            page.push_filter(filter);
+            count.push(" AND ");
+            count.push_filter(filter);
+        }
+        page.push_order_by(&query.order_by);
+        // One row past the page tells whether more follow.
+        let skip = i64::try_from(query.skip).unwrap_or(i64::MAX);
+        page.push(" LIMIT ")
+            .bind(crate::sql::Param::Int(i64::from(query.top) + 1))
+            .push("::bigint OFFSET ")
+            .bind(crate::sql::Param::Int(skip))
+            .push("::bigint");
+
+        let mut client = self.client().await?;
+        let (rows, total) = if query.count {
+            // Page and count from one snapshot, so they agree.
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(backend)?;
+            let rows = tx
+                .query(page.sql(), &page.params())
+                .await
+                .map_err(backend)?;
+            let total: i64 = tx
+                .query_one(count.sql(), &count.params())
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            (rows, Some(u64::try_from(total).map_err(backend)?))
+        } else {
+            let rows = client
+                .query(page.sql(), &page.params())
+                .await
+                .map_err(backend)?;
+            (rows, None)
+        };
+        let top = query.top as usize;
+        let has_more = rows.len() > top;
+        let items = rows
+            .iter()
+            .take(top)
+            .map(image_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        Ok(ImagePage {
+            items,
+            total,
+            has_more,
+        })
+    }
+
+    async fn get_image(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT {IMAGE_COLUMNS} FROM dam_images WHERE tenant = $1 AND id = $2"
+            ))
+            .await
+            .map_err(backend)?;
+        let row = client
+            .query_opt(&statement, &[&tenant.as_str(), &id.get()])
+            .await
+            .map_err(backend)?;
+        row.as_ref()
+            .map(image_from_row)
+            .transpose()
+            .map_err(backend)
+    }
+
+    async fn insert_image(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        // Taking the next id locks the counter row until commit: inserts and fixture loads
+        // are ordered by it, and a rollback (a clash) gives the id back.
+        let sql = format!(
+            "WITH next AS (UPDATE dam_id_counter SET max_id = max_id + 1 RETURNING max_id)
+             INSERT INTO dam_images ({IMAGE_COLUMNS}, tenant)
+             SELECT next.max_id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+             FROM next
+             ON CONFLICT (tenant, reference) DO NOTHING
+             RETURNING {IMAGE_COLUMNS}"
+        );
+        let statement = tx.prepare_cached(&sql).await.map_err(backend)?;
+        let params: [&(dyn ToSql + Sync); 15] = [
+            &image.reference.as_str(),
+            &image.file_type.as_str(),
+            &image.status.code(),
+            &image.num_links,
+            &image.created_on.unix_seconds(),
+            &image.modified_on.unix_seconds(),
+            &image.tags,
+            &image.original_url,
+            &image.thumbnail_url,
+            &image.thumbnail_medium_url,
+            &image.thumbnail_preview_url,
+            &image.width,
+            &image.height,
+            &image.size_in_bytes,
+            &tenant.as_str(),
+        ];
+        let row = tx.query_opt(&statement, &params).await.map_err(driver)?;
+        let Some(row) = row else {
+            tx.rollback().await.map_err(backend)?;
+            return Err(StoreError::Conflict(format!(
+                "tenant '{tenant}' already has reference '{}'",
+                image.reference.as_str()
+            )));
+        };
+        let stored = image_from_row(&row).map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+
+    async fn update_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+        at: Timestamp,
+    ) -> Result<Image, StoreError> {
+        let client = self.client().await?;
+        // One statement: the row lock orders it with a concurrent delete.
+        let statement = client
+            .prepare_cached(&format!(
+                "UPDATE dam_images SET status = $3, modified_on = GREATEST($4, created_on)
+                 WHERE tenant = $1 AND id = $2
+                 RETURNING {IMAGE_COLUMNS}"
+            ))
+            .await
+            .map_err(backend)?;
+        let row = client
+            .query_opt(
+                &statement,
+                &[
+                    &tenant.as_str(),
+                    &id.get(),
+                    &status.code(),
+                    &at.unix_seconds(),
+                ],
+            )
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound)?;
+        image_from_row(&row).map_err(backend)
+    }
+
+    async fn delete_image(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        // Fast path, one statement: under READ COMMITTED a row locked by a concurrent status
+        // change is re-read after that commits and the status test re-applied, so a
+        // processing image is never deleted, and of two deletes only one sees the row.
+        let statement = client
+            .prepare_cached(
+                "DELETE FROM dam_images
+                 WHERE tenant = $1 AND id = $2 AND status NOT IN ('Up', 'Re')
+                 RETURNING id",
+            )
+            .await
+            .map_err(backend)?;
+        let deleted = client
+            .query_opt(&statement, &[&tenant.as_str(), &id.get()])
+            .await
+            .map_err(backend)?;
+        if deleted.is_some() {
+            return Ok(());
+        }
+        // Nothing deleted: missing, or being processed. Tell which under a row lock, so the
+        // answer and (if the status changed meanwhile) the delete are one atomic step.
+        let tx = client.transaction().await.map_err(backend)?;
+        let row = tx
+            .query_opt(
+                "SELECT status FROM dam_images WHERE tenant = $1 AND id = $2 FOR UPDATE",
+                &[&tenant.as_str(), &id.get()],
+            )
+            .await
+            .map_err(backend)?;
+        let result = match row {
+            None => Err(StoreError::NotFound),
+            Some(row) => {
+                let code: &str = row.try_get(0).map_err(backend)?;
+                let status = ImageStatus::from_code(code).map_err(backend)?;
+                if status.is_processing() {
+                    Err(StoreError::BeingProcessed)
+                } else {
+                    tx.execute(
+                        "DELETE FROM dam_images WHERE tenant = $1 AND id = $2",
+                        &[&tenant.as_str(), &id.get()],
+                    )
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+            }
+        };
+        tx.commit().await.map_err(backend)?;
+        result
+    }
+
+    async fn load(&self, fixture: &Fixture) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let max_id = fixture
+            .tenants
+            .iter()
+            .flat_map(|t| &t.images)
+            .map(|im| im.id.get())
+            .max()
+            .unwrap_or(0);
+        // Locks the counter row first: inserts and other loads wait until this commits, so
+        // the clash checks below cannot be overtaken, and later ids exceed the fixture's.
+        tx.execute(
+            "UPDATE dam_id_counter SET max_id = GREATEST(max_id, $1)",
+            &[&max_id],
+        )
+        .await
+        .map_err(backend)?;
+
+        if let Some(clash) = find_clash(&tx, fixture).await? {
+            tx.rollback().await.map_err(backend)?;
+            return Err(StoreError::Conflict(clash));
+        }
+
+        let digests: Vec<&[u8]> = fixture
+            .tenants
+            .iter()
+            .flat_map(|t| t.keys.iter().map(|d| &d.as_bytes()[..]))
+            .collect();
+        let owners: Vec<&str> = fixture
+            .tenants
+            .iter()
+            .flat_map(|t| t.keys.iter().map(|_| t.tenant.as_str()))
+            .collect();
+        if !digests.is_empty() {
+            tx.execute(
+                "INSERT INTO dam_api_keys (digest, tenant)
+                 SELECT * FROM unnest($1::bytea[], $2::text[])",
+                &[&digests, &owners],
+            )
+            .await
+            .map_err(driver)?;
+        }
+
+        let images: Vec<(&TenantId, &Image)> = fixture
+            .tenants
+            .iter()
+            .flat_map(|t| t.images.iter().map(move |im| (&t.tenant, im)))
+            .collect();
+        for chunk in images.chunks(FIXTURE_CHUNK) {
+            insert_images(&tx, chunk).await?;
+        }
+        tx.commit().await.map_err(driver)?;
+        Ok(())
+    }
+}
+
+/// The first clash of `fixture` with what the store holds, named as the memory store names
+/// it (keys, then each image's id, then its reference, tenant by tenant).
+async fn find_clash(
+    tx: &deadpool_postgres::Transaction<'_>,
+    fixture: &Fixture,
+) -> Result<Option<String>, StoreError> {
+    let digests: Vec<&[u8]> = fixture
+        .tenants
+        .iter()
+        .flat_map(|t| t.keys.iter().map(|d| &d.as_bytes()[..]))
+        .collect();
+    let held_keys: HashMap<Vec<u8>, String> = tx
+        .query(
+            "SELECT digest, tenant FROM dam_api_keys WHERE digest = ANY($1::bytea[])",
+            &[&digests],
+        )
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(backend)?;
+
+    let ids: Vec<i64> = fixture
+        .tenants
+        .iter()
+        .flat_map(|t| t.images.iter().map(|im| im.id.get()))
+        .collect();
+    let held_ids: HashSet<i64> = tx
+        .query(
+            "SELECT id FROM dam_images WHERE id = ANY($1::bigint[])",
+            &[&ids],
+        )
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+
+    let (tenants, references): (Vec<&str>, Vec<&str>) = fixture
+        .tenants
+        .iter()
+        .flat_map(|t| {
+            t.images
+                .iter()
+                .map(|im| (t.tenant.as_str(), im.reference.as_str()))
+        })
+        .unzip();
+    let held_references: HashSet<(String, String)> = tx
+        .query(
+            "SELECT i.tenant, i.reference
+             FROM dam_images i
+             JOIN unnest($1::text[], $2::text[]) AS f(tenant, reference)
+               ON i.tenant = f.tenant AND i.reference = f.reference",
+            &[&tenants, &references],
+        )
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(backend)?;
+
+    for data in &fixture.tenants {
+        for (i, digest) in data.keys.iter().enumerate() {
+            if let Some(owner) = held_keys.get(&digest.as_bytes()[..]) {
+                return Ok(Some(format!(
+                    "API key #{} of tenant '{}' is already held by tenant '{owner}'",
+                    i + 1,
+                    data.tenant
+                )));
+            }
+        }
+        for image in &data.images {
+            if held_ids.contains(&image.id.get()) {
+                return Ok(Some(format!("image id {} is already held", image.id)));
+            }
+            let key = (
+                data.tenant.as_str().to_string(),
+                image.reference.as_str().to_string(),
+            );
+            if held_references.contains(&key) {
+                return Ok(Some(format!(
+                    "tenant '{}' already has reference '{}'",
+                    data.tenant,
+                    image.reference.as_str()
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Inserts images with their given ids, one statement for the whole chunk (one array
+/// parameter per column; tags travel as JSON arrays, since arrays of arrays must be
+/// rectangular).
+async fn insert_images(
+    tx: &deadpool_postgres::Transaction<'_>,
+    images: &[(&TenantId, &Image)],
+) -> Result<(), StoreError> {
+    let column = |f: &dyn Fn(&Image) -> i64| images.iter().map(|(_, im)| f(im)).collect::<Vec<_>>();
+    let ids = column(&|im| im.id.get());
+    let num_links = column(&|im| im.num_links);
+    let created = column(&|im| im.created_on.unix_seconds());
+    let modified = column(&|im| im.modified_on.unix_seconds());
+    let widths = column(&|im| im.width);
+    let heights = column(&|im| im.height);
+    let sizes = column(&|im| im.size_in_bytes);
+    let text = |f: &dyn Fn(&Image) -> &str| images.iter().map(|(_, im)| f(im)).collect::<Vec<_>>();
+    let tenants: Vec<&str> = images.iter().map(|(t, _)| t.as_str()).collect();
+    let references = text(&|im| im.reference.as_str());
+    let file_types = text(&|im| im.file_type.as_str());
+    let statuses = text(&|im| im.status.code());
+    let url = |f: &dyn Fn(&Image) -> &Option<String>| {
+        images
+            .iter()
+            .map(|(_, im)| f(im).as_deref())
+            .collect::<Vec<_>>()
+    };
+    let original = url(&|im| &im.original_url);
+    let thumbnail = url(&|im| &im.thumbnail_url);
+    let medium = url(&|im| &im.thumbnail_medium_url);
+    let preview = url(&|im| &im.thumbnail_preview_url);
+    let tags = images
+        .iter()
+        .map(|(_, im)| serde_json::to_string(&im.tags))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    tx.execute(
+        "INSERT INTO dam_images (id, tenant, reference, file_type, status, num_links,
+             created_on, modified_on, tags, original_url, thumbnail_url, thumbnail_medium_url,
+             thumbnail_preview_url, width, height, size_in_bytes)
+         SELECT u.id, u.tenant, u.reference, u.file_type, u.status, u.num_links,
+             u.created_on, u.modified_on,
+             ARRAY(SELECT e.tag FROM jsonb_array_elements_text(u.tags::jsonb)
+                   WITH ORDINALITY AS e(tag, n) ORDER BY e.n),
+             u.original_url, u.thumbnail_url, u.thumbnail_medium_url, u.thumbnail_preview_url,
+             u.width, u.height, u.size_in_bytes
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+             $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[],
+             $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[])
+           AS u(id, tenant, reference, file_type, status, num_links, created_on, modified_on,
+             tags, original_url, thumbnail_url, thumbnail_medium_url, thumbnail_preview_url,
+             width, height, size_in_bytes)",
+        &[
+            &ids,
+            &tenants,
+            &references,
+            &file_types,
+            &statuses,
+            &num_links,
+            &created,
+            &modified,
+            &tags,
+            &original,
+            &thumbnail,
+            &medium,
+            &preview,
+            &widths,
+            &heights,
+            &sizes,
+        ],
+    )
+    .await
+    .map_err(driver)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ImageStore for PostgresStore {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
+        self.bounded(self.list_page(tenant, query)).await
+    }
+
+    async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
+        self.bounded(self.get_image(tenant, id)).await
+    }
+
+    async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
+        self.bounded(self.insert_image(tenant, image)).await
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+        at: Timestamp,
+    ) -> Result<Image, StoreError> {
+        self.bounded(self.update_status(tenant, id, status, at))
+            .await
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
+        self.bounded(self.delete_image(tenant, id)).await
+    }
+
+    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
+        self.bounded(self.load(fixture)).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.bounded(async {
+            let client = self.client().await?;
+            let row = client
+                .query_one("SELECT NOT EXISTS (SELECT 1 FROM dam_images)", &[])
+                .await
+                .map_err(backend)?;
+            row.try_get(0).map_err(backend)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl KeyStore for PostgresStore {
+    async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError> {
+        self.bounded(async {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached("SELECT tenant FROM dam_api_keys WHERE digest = $1")
+                .await
+                .map_err(backend)?;
+            let row = client
+                .query_opt(&statement, &[&&digest.as_bytes()[..]])
+                .await
+                .map_err(backend)?;
+            match row {
+                None => Ok(None),
+                Some(row) => {
+                    let name: String = row.try_get(0).map_err(backend)?;
+                    TenantId::new(name).map(Some).map_err(backend)
+                }
+            }
+        })
+        .await
+    }
+}

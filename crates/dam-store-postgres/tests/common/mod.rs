@@ -1,0 +1,194 @@
+//! Test support: the database URL (or a clear skip), one schema per store so tests run in
+//! parallel, and a store wrapper that drops its schema when dropped.
+#![allow(dead_code)]
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use dam_core::query::ListQuery;
+use dam_core::{
+    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
+    TenantId, Timestamp,
+};
+use dam_store_postgres::{PostgresConfig, PostgresStore};
+use tokio_postgres::NoTls;
+
+/// The variable that points the tests at a database.
+pub const URL_VAR: &str = "DAM_TEST_POSTGRES_URL";
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The test database's URL; `None` (after saying so) when it is not set. Under `CI=true` a
+/// missing URL fails the test: CI never skips silently.
+pub fn database_url() -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if in_ci() => panic!("{URL_VAR} is not set, and CI=true: PostgreSQL tests must run"),
+        _ => {
+            eprintln!("skipped: {URL_VAR} not set");
+            None
+        }
+    }
+}
+
+/// A fresh schema name, unique across processes and runs.
+pub fn unique_schema() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("dam_test_{}_{n}_{nanos:x}", std::process::id())
+}
+
+/// An admin connection to the test database (outside any store's pool).
+pub async fn admin(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {URL_VAR} does not answer: {e}"));
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+/// Drops a schema and everything in it, from a thread of its own (so it works from `Drop`,
+/// inside or outside a runtime, even while a test unwinds).
+pub fn drop_schema(url: &str, schema: &str) {
+    let url = url.to_string();
+    let schema = schema.to_string();
+    let worker = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            let Ok((client, connection)) = tokio_postgres::connect(&url, NoTls).await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {schema} CASCADE");
+            if let Err(e) = client.batch_execute(&sql).await {
+                eprintln!("could not drop test schema {schema}: {e:?}");
+            }
+        });
+    });
+    let _ = worker.join();
+}
+
+/// A configuration for `url` in `schema`, with a small pool and a short timeout.
+pub fn config(url: &str, schema: &str) -> PostgresConfig {
+    PostgresConfig::new(url)
+        .unwrap_or_else(|e| panic!("{URL_VAR} is not a PostgreSQL URL: {e}"))
+        .with_schema(schema)
+        .unwrap_or_else(|e| panic!("bad schema {schema}: {e}"))
+        .with_pool_size(4)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_timeout(Duration::from_secs(10))
+}
+
+/// Connects a store, failing the test with a clear message when the server does not answer.
+pub async fn connect(config: PostgresConfig) -> PostgresStore {
+    PostgresStore::connect(config)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {URL_VAR} does not answer: {e:?}"))
+}
+
+/// A store in a schema of its own, dropped with it.
+pub struct TestStore {
+    store: PostgresStore,
+    /// The URL the schema lives behind.
+    pub url: String,
+    /// The schema.
+    pub schema: String,
+}
+
+impl TestStore {
+    /// A fresh, empty store in a new schema.
+    pub async fn create(url: &str) -> TestStore {
+        let schema = unique_schema();
+        let store = connect(config(url, &schema)).await;
+        TestStore {
+            store,
+            url: url.to_string(),
+            schema,
+        }
+    }
+
+    /// A fresh store, or `None` (said) when no database is configured.
+    pub async fn new() -> Option<TestStore> {
+        let url = database_url()?;
+        Some(TestStore::create(&url).await)
+    }
+
+    /// Another store (its own pool) on the same schema, as a second process would have.
+    pub async fn second(&self) -> PostgresStore {
+        connect(config(&self.url, &self.schema)).await
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        drop_schema(&self.url, &self.schema);
+    }
+}
+
+impl Deref for TestStore {
+    type Target = PostgresStore;
+
+    fn deref(&self) -> &PostgresStore {
+        &self.store
+    }
+}
+
+#[async_trait]
+impl ImageStore for TestStore {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
+        self.store.list(tenant, query).await
+    }
+
+    async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
+        self.store.get(tenant, id).await
+    }
+
+    async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
+        self.store.insert(tenant, image).await
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+        at: Timestamp,
+    ) -> Result<Image, StoreError> {
+        self.store.set_status(tenant, id, status, at).await
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
+        self.store.delete(tenant, id).await
+    }
+
+    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
+        self.store.load_fixture(fixture).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.store.is_empty().await
+    }
+}
+
+#[async_trait]
+impl KeyStore for TestStore {
+    async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError> {
+        self.store.tenant_for_key(digest).await
+    }
+}

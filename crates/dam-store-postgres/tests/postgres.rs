@@ -1,0 +1,856 @@
+//! The PostgreSQL adapter against a real server: schema and migrations, writes, the
+//! translation of filters, concurrency between independent stores (as two processes would
+//! be), and connection faults. Each test has a schema of its own; without
+//! `DAM_TEST_POSTGRES_URL` each says it was skipped (and fails under `CI=true`).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{admin, config, database_url, unique_schema, TestStore};
+use dam_core::query::{
+    select, CmpOp, Field, Filter, Instant as At, ListQuery, Quantifier, SortKey, StringFunction,
+    Value,
+};
+use dam_core::{
+    FileType, Fixture, Image, ImageId, ImageStatus, ImageStore, KeyDigest, KeyStore, Reference,
+    StoreError, TenantData, TenantId, Timestamp,
+};
+use dam_store_memory::MemoryStore;
+use dam_store_postgres::{PostgresConfig, PostgresStore};
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::new(name).unwrap()
+}
+
+fn id(n: i64) -> ImageId {
+    ImageId::new(n).unwrap()
+}
+
+fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(seconds).unwrap()
+}
+
+fn image(n: i64, reference: &str) -> Image {
+    Image::new(
+        id(n),
+        Reference::new(reference).unwrap(),
+        FileType::new("jpg").unwrap(),
+        ImageStatus::Ready,
+        ts(1_700_000_000),
+    )
+}
+
+fn fixture(tenants: Vec<(&str, Vec<&str>, Vec<Image>)>) -> Fixture {
+    Fixture {
+        tenants: tenants
+            .into_iter()
+            .map(|(name, keys, images)| TenantData {
+                tenant: tenant(name),
+                keys: keys.into_iter().map(KeyDigest::of).collect(),
+                images,
+            })
+            .collect(),
+    }
+}
+
+fn query(filter: Option<Filter>) -> ListQuery {
+    ListQuery {
+        filter,
+        ..ListQuery::default()
+    }
+}
+
+async fn ids_of(store: &impl ImageStore, who: &TenantId, q: &ListQuery) -> Vec<i64> {
+    let page = store.list(who, q).await.unwrap();
+    page.items.iter().map(|im| im.id.get()).collect()
+}
+
+/// Asserts the store lists what the reference semantics select over `images`.
+async fn assert_reference(
+    store: &impl ImageStore,
+    who: &TenantId,
+    images: &[Image],
+    q: &ListQuery,
+) {
+    let page = store.list(who, q).await.unwrap();
+    let (expected, total) = select(images, q);
+    assert_eq!(page.items, expected, "query: {q:?}");
+    if q.count {
+        assert_eq!(page.total, Some(total), "query: {q:?}");
+    }
+    let shown = q.skip.saturating_add(expected.len() as u64);
+    assert_eq!(page.has_more, total > shown, "query: {q:?}");
+}
+
+#[tokio::test]
+async fn migrations_are_versioned_and_idempotent() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    // Three more processes starting together on the same schema.
+    let (a, b, c) = tokio::join!(store.second(), store.second(), store.second());
+    drop((a, b, c));
+    let db = admin(&store.url).await;
+    let rows = db
+        .query(
+            &format!("SELECT version FROM {}.dam_migrations", store.schema),
+            &[],
+        )
+        .await
+        .unwrap();
+    let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(versions, vec![PostgresStore::schema_version()]);
+    assert!(store.is_empty().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let db = admin(&store.url).await;
+    db.execute(
+        &format!(
+            "INSERT INTO {}.dam_migrations (version, name) VALUES (9999, 'future')",
+            store.schema
+        ),
+        &[],
+    )
+    .await
+    .unwrap();
+    let result = PostgresStore::connect(config(&store.url, &store.schema)).await;
+    assert!(matches!(result, Err(StoreError::Backend { .. })));
+}
+
+#[tokio::test]
+async fn fixture_round_trips_and_keys_are_digests() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let mut full = image(7, "héllo wörld 😀.png");
+    full.file_type = FileType::new("png").unwrap();
+    full.status = ImageStatus::Updating;
+    full.num_links = 3;
+    full.modified_on = ts(1_800_000_000);
+    full.tags = vec!["b".into(), "a".into(), "b".into(), "ü".into()];
+    full.original_url = Some("https://cdn.example/o/7".into());
+    full.thumbnail_preview_url = Some(String::new());
+    full.width = 640;
+    full.height = 480;
+    full.size_in_bytes = i64::MAX;
+    let first = image(1, "a.jpg");
+    let f = fixture(vec![
+        (
+            "acme",
+            vec!["acme-key-1", "acme-key-2"],
+            vec![first.clone(), full.clone()],
+        ),
+        ("other", vec!["other-key"], vec![image(3, "a.jpg")]),
+    ]);
+    store.load_fixture(&f).await.unwrap();
+    assert!(!store.is_empty().await.unwrap());
+    let acme = tenant("acme");
+    assert_eq!(store.get(&acme, id(7)).await.unwrap(), Some(full.clone()));
+    assert_eq!(store.get(&acme, id(3)).await.unwrap(), None);
+    let page = store.list(&acme, &ListQuery::default()).await.unwrap();
+    assert_eq!(page.items, vec![first, full]);
+
+    for (key, owner) in [
+        ("acme-key-1", "acme"),
+        ("acme-key-2", "acme"),
+        ("other-key", "other"),
+    ] {
+        let found = store.tenant_for_key(&KeyDigest::of(key)).await.unwrap();
+        assert_eq!(found, Some(tenant(owner)));
+    }
+    assert_eq!(
+        store.tenant_for_key(&KeyDigest::of("nope")).await.unwrap(),
+        None
+    );
+    // Only digests are stored.
+    let db = admin(&store.url).await;
+    let rows = db
+        .query(
+            &format!("SELECT digest FROM {}.dam_api_keys", store.schema),
+            &[],
+        )
+        .await
+        .unwrap();
+    let stored: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(stored.len(), 3);
+    assert!(stored.contains(&KeyDigest::of("acme-key-1").as_bytes().to_vec()));
+}
+
+#[tokio::test]
+async fn fixture_clashes_name_the_culprit_and_load_nothing() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let f = fixture(vec![("acme", vec!["secret-key"], vec![image(5, "a.jpg")])]);
+    store.load_fixture(&f).await.unwrap();
+
+    let cases = [
+        (
+            fixture(vec![(
+                "b",
+                vec![],
+                vec![image(6, "x.jpg"), image(5, "y.jpg")],
+            )]),
+            "image id 5 is already held",
+        ),
+        (
+            fixture(vec![(
+                "acme",
+                vec![],
+                vec![image(6, "x.jpg"), image(8, "a.jpg")],
+            )]),
+            "tenant 'acme' already has reference 'a.jpg'",
+        ),
+        (
+            fixture(vec![(
+                "b",
+                vec!["fresh", "secret-key"],
+                vec![image(6, "x.jpg")],
+            )]),
+            "API key #2 of tenant 'b' is already held by tenant 'acme'",
+        ),
+    ];
+    for (clash, expected) in cases {
+        match store.load_fixture(&clash).await {
+            Err(StoreError::Conflict(message)) => {
+                assert_eq!(message, expected);
+                assert!(!message.contains("secret-key"));
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+    // Nothing of the refused fixtures is there.
+    assert_eq!(store.get(&tenant("b"), id(6)).await.unwrap(), None);
+    assert_eq!(store.get(&tenant("acme"), id(6)).await.unwrap(), None);
+    assert_eq!(
+        store.tenant_for_key(&KeyDigest::of("fresh")).await.unwrap(),
+        None
+    );
+    // And the refused ids did not move the counter past what a fixture loaded.
+    let inserted = store
+        .insert(&tenant("acme"), image(1, "n.jpg"))
+        .await
+        .unwrap();
+    assert_eq!(inserted.id.get(), 6);
+}
+
+#[tokio::test]
+async fn insert_assigns_ids_above_every_id_ever_held() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let acme = tenant("acme");
+    let a = store.insert(&acme, image(99, "a.jpg")).await.unwrap();
+    assert_eq!(a.id.get(), 1);
+    store
+        .load_fixture(&fixture(vec![(
+            "other",
+            vec![],
+            vec![image(1000, "z.jpg")],
+        )]))
+        .await
+        .unwrap();
+    let b = store.insert(&acme, image(1, "b.jpg")).await.unwrap();
+    assert_eq!(b.id.get(), 1001);
+    store.delete(&acme, b.id).await.unwrap();
+    let c = store.insert(&acme, image(1, "c.jpg")).await.unwrap();
+    assert_eq!(c.id.get(), 1002);
+    // A clashing reference is refused and burns no id.
+    let clash = store.insert(&acme, image(1, "a.jpg")).await;
+    assert!(matches!(clash, Err(StoreError::Conflict(m)) if m.contains("'a.jpg'")));
+    // The same reference in another tenant is fine.
+    let d = store
+        .insert(&tenant("other"), image(1, "a.jpg"))
+        .await
+        .unwrap();
+    assert_eq!(d.id.get(), 1003);
+    assert_eq!(store.get(&acme, c.id).await.unwrap(), Some(c));
+}
+
+#[tokio::test]
+async fn concurrent_inserts_from_two_stores_get_distinct_ids() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let other = Arc::new(store.second().await);
+    let mine = Arc::new(store.second().await);
+    let acme = tenant("acme");
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = if i % 2 == 0 {
+            other.clone()
+        } else {
+            mine.clone()
+        };
+        let acme = acme.clone();
+        tasks.push(tokio::spawn(async move {
+            s.insert(&acme, image(1, &format!("{i}.jpg"))).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap().id.get());
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=40).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn delete_and_set_status_follow_the_lock() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let acme = tenant("acme");
+    let mut images = Vec::new();
+    for (n, status) in ImageStatus::ALL.into_iter().enumerate() {
+        let mut im = image(n as i64 + 1, &format!("{n}.jpg"));
+        im.status = status;
+        images.push(im);
+    }
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
+        .await
+        .unwrap();
+    for im in &images {
+        let result = store.delete(&acme, im.id).await;
+        if im.status.is_processing() {
+            assert!(
+                matches!(result, Err(StoreError::BeingProcessed)),
+                "{:?}",
+                im.status
+            );
+            assert!(store.get(&acme, im.id).await.unwrap().is_some());
+        } else {
+            assert!(result.is_ok(), "{:?}: {result:?}", im.status);
+            assert!(matches!(
+                store.delete(&acme, im.id).await,
+                Err(StoreError::NotFound)
+            ));
+        }
+    }
+    // Another tenant's image is missing, for delete and for set_status.
+    let locked = images[3].id; // Up
+    assert!(matches!(
+        store.delete(&tenant("other"), locked).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .set_status(&tenant("other"), locked, ImageStatus::Ready, ts(1))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // set_status unlocks, moves modifiedOn (never before createdOn), then delete succeeds.
+    let later = ts(1_900_000_000);
+    let updated = store
+        .set_status(&acme, locked, ImageStatus::Ready, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.status, updated.modified_on),
+        (ImageStatus::Ready, later)
+    );
+    let early = store
+        .set_status(&acme, locked, ImageStatus::Void, ts(5))
+        .await
+        .unwrap();
+    assert_eq!(early.modified_on, early.created_on);
+    store.delete(&acme, locked).await.unwrap();
+    assert!(matches!(
+        store
+            .set_status(&acme, locked, ImageStatus::Ready, later)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn two_stores_racing_deletes_give_one_success() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let a = Arc::new(store.second().await);
+    let b = Arc::new(store.second().await);
+    let acme = tenant("acme");
+    let images: Vec<Image> = (1..=60).map(|n| image(n, &format!("{n}.jpg"))).collect();
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for im in &images {
+        for s in [a.clone(), b.clone()] {
+            let (acme, im_id) = (acme.clone(), im.id);
+            tasks.push(tokio::spawn(async move {
+                (im_id, s.delete(&acme, im_id).await)
+            }));
+        }
+    }
+    let mut wins = std::collections::HashMap::new();
+    for t in tasks {
+        let (im_id, result) = t.await.unwrap();
+        match result {
+            Ok(()) => *wins.entry(im_id).or_insert(0) += 1,
+            Err(StoreError::NotFound) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(wins.len(), images.len());
+    assert!(wins.values().all(|&n| n == 1), "{wins:?}");
+    assert!(store.is_empty().await.unwrap());
+}
+
+#[tokio::test]
+async fn deletes_racing_a_lock_never_delete_a_processing_image() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let deleter = Arc::new(store.second().await);
+    let worker = Arc::new(store.second().await);
+    let acme = tenant("acme");
+    let images: Vec<Image> = (1..=60).map(|n| image(n, &format!("{n}.jpg"))).collect();
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for im in &images {
+        let (d, w, acme, im_id) = (deleter.clone(), worker.clone(), acme.clone(), im.id);
+        tasks.push(tokio::spawn(async move {
+            let lock = {
+                let acme = acme.clone();
+                tokio::spawn(async move {
+                    w.set_status(&acme, im_id, ImageStatus::Updating, ts(1_800_000_000))
+                        .await
+                })
+            };
+            let deleted = d.delete(&acme, im_id).await;
+            (im_id, deleted, lock.await.unwrap())
+        }));
+    }
+    for t in tasks {
+        let (im_id, deleted, locked) = t.await.unwrap();
+        match (&deleted, &locked) {
+            // The delete came first: the lock finds nothing.
+            (Ok(()), Err(StoreError::NotFound)) => {
+                assert_eq!(store.get(&acme, im_id).await.unwrap(), None);
+            }
+            // The lock came first: the delete is refused and the image stays, locked.
+            (Err(StoreError::BeingProcessed), Ok(image)) => {
+                assert_eq!(image.status, ImageStatus::Updating);
+                let kept = store.get(&acme, im_id).await.unwrap().unwrap();
+                assert_eq!(kept.status, ImageStatus::Updating);
+            }
+            _ => panic!("impossible interleaving for {im_id}: {deleted:?} / {locked:?}"),
+        }
+    }
+}
+
+/// Filters at the edges of the semantics, each checked against the reference.
+#[tokio::test]
+async fn filters_match_the_reference_semantics() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let who = tenant("acme");
+    let mut images = Vec::new();
+    let references = [
+        "a%b.jpg", "a_b.jpg", "ab.jpg", "A.jpg", "é.jpg", "z.jpg", "😀.jpg", "ö.jpg",
+    ];
+    for (n, reference) in references.iter().enumerate() {
+        let mut im = image(n as i64 + 1, reference);
+        im.status = ImageStatus::ALL[n % 5];
+        im.created_on = ts(1_700_000_000 + n as i64);
+        im.modified_on = ts(1_700_000_000 + 2 * n as i64);
+        im.num_links = (n as i64) % 3;
+        im.original_url = (n % 2 == 0).then(|| format!("https://x/{reference}"));
+        im.thumbnail_url = (n % 3 == 0).then(|| format!("https://x/{reference}"));
+        im.tags = match n % 4 {
+            0 => vec![],
+            1 => vec!["red".into()],
+            2 => vec!["red".into(), "blue".into()],
+            _ => vec!["red".into(), "red".into()],
+        };
+        images.push(im);
+    }
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
+        .await
+        .unwrap();
+    let s = |v: &str| Value::String(v.to_string());
+    let cmp = |field, op, value| Filter::Compare { field, op, value };
+    let call = |function, field, needle: &str| Filter::StringCall {
+        function,
+        field,
+        needle: needle.to_string(),
+    };
+    let not = |f| Filter::Not(Box::new(f));
+    let filters = vec![
+        call(StringFunction::Contains, Field::Reference, "%"),
+        call(StringFunction::Contains, Field::Reference, "_"),
+        call(StringFunction::StartsWith, Field::Reference, "a_"),
+        call(StringFunction::EndsWith, Field::Reference, "😀.jpg"),
+        call(StringFunction::EndsWith, Field::OriginalUrl, ".jpg"),
+        not(call(StringFunction::EndsWith, Field::OriginalUrl, ".jpg")),
+        call(StringFunction::Contains, Field::Reference, ""),
+        cmp(Field::Reference, CmpOp::Gt, s("z")),
+        cmp(Field::Reference, CmpOp::Lt, s("a")),
+        cmp(Field::Reference, CmpOp::Ge, s("é")),
+        cmp(Field::Reference, CmpOp::Eq, s("A.JPG")),
+        cmp(Field::Reference, CmpOp::Eq, s("ab.jpg\0")),
+        cmp(Field::Reference, CmpOp::Ne, s("ab.jpg\0")),
+        cmp(Field::Reference, CmpOp::Gt, s("ab.jpg\0")),
+        cmp(Field::Reference, CmpOp::Le, s("ab.jpg\0")),
+        cmp(Field::OriginalUrl, CmpOp::Ne, s("\0")),
+        not(cmp(Field::OriginalUrl, CmpOp::Eq, s("https://x/a%b.jpg"))),
+        not(cmp(Field::ThumbnailUrl, CmpOp::Lt, s("https://x/b"))),
+        Filter::IsNull {
+            field: Field::ThumbnailUrl,
+            negated: false,
+        },
+        not(Filter::IsNull {
+            field: Field::ThumbnailUrl,
+            negated: true,
+        }),
+        Filter::CompareFields {
+            left: Field::OriginalUrl,
+            op: CmpOp::Eq,
+            right: Field::ThumbnailUrl,
+        },
+        not(Filter::CompareFields {
+            left: Field::OriginalUrl,
+            op: CmpOp::Eq,
+            right: Field::ThumbnailUrl,
+        }),
+        Filter::CompareFields {
+            left: Field::ModifiedOn,
+            op: CmpOp::Gt,
+            right: Field::CreatedOn,
+        },
+        cmp(
+            Field::CreatedOn,
+            CmpOp::Ge,
+            Value::DateTime(At {
+                seconds: 1_700_000_002,
+                nanos: 500_000_000,
+            }),
+        ),
+        cmp(
+            Field::CreatedOn,
+            CmpOp::Le,
+            Value::DateTime(At {
+                seconds: 1_700_000_002,
+                nanos: 500_000_000,
+            }),
+        ),
+        cmp(
+            Field::CreatedOn,
+            CmpOp::Ne,
+            Value::DateTime(At {
+                seconds: 1_700_000_002,
+                nanos: 1,
+            }),
+        ),
+        cmp(
+            Field::CreatedOn,
+            CmpOp::Eq,
+            Value::DateTime(At::from_seconds(1_700_000_002)),
+        ),
+        cmp(Field::Status, CmpOp::Ne, Value::Status(ImageStatus::Ready)),
+        Filter::In {
+            field: Field::Status,
+            values: vec![
+                Value::Status(ImageStatus::Updating),
+                Value::Status(ImageStatus::Reprocessing),
+            ],
+        },
+        Filter::In {
+            field: Field::OriginalUrl,
+            values: vec![s("https://x/ab.jpg"), s("\0")],
+        },
+        not(Filter::In {
+            field: Field::OriginalUrl,
+            values: vec![s("https://x/ab.jpg")],
+        }),
+        Filter::In {
+            field: Field::NumLinks,
+            values: vec![Value::Integer(0), Value::Integer(2)],
+        },
+        Filter::Tags {
+            quantifier: Quantifier::Any,
+            value: "red".into(),
+        },
+        Filter::Tags {
+            quantifier: Quantifier::All,
+            value: "red".into(),
+        },
+        not(Filter::Tags {
+            quantifier: Quantifier::All,
+            value: "red".into(),
+        }),
+        Filter::Tags {
+            quantifier: Quantifier::All,
+            value: "\0".into(),
+        },
+        Filter::Or(
+            Box::new(cmp(Field::Id, CmpOp::Eq, Value::Integer(1))),
+            Box::new(Filter::And(
+                Box::new(cmp(Field::Width, CmpOp::Eq, Value::Integer(0))),
+                Box::new(cmp(Field::Id, CmpOp::Gt, Value::Integer(6))),
+            )),
+        ),
+    ];
+    for filter in filters {
+        assert_reference(&store, &who, &images, &query(Some(filter))).await;
+    }
+    // Orders: strings by code point, status by code, descending keys keep the id ascending.
+    for field in [
+        Field::Reference,
+        Field::Status,
+        Field::NumLinks,
+        Field::ModifiedOn,
+    ] {
+        for descending in [false, true] {
+            let q = ListQuery {
+                order_by: vec![SortKey { field, descending }],
+                count: true,
+                ..ListQuery::default()
+            };
+            assert_reference(&store, &who, &images, &q).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn paging_count_and_has_more() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let who = tenant("acme");
+    let images: Vec<Image> = (1..=25).map(|n| image(n, &format!("{n:02}.jpg"))).collect();
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
+        .await
+        .unwrap();
+    for (top, skip) in [
+        (10, 0),
+        (10, 20),
+        (10, 25),
+        (0, 0),
+        (0, 25),
+        (100, 0),
+        (5, u64::MAX),
+    ] {
+        let q = ListQuery {
+            top,
+            skip,
+            count: true,
+            ..ListQuery::default()
+        };
+        assert_reference(&store, &who, &images, &q).await;
+    }
+    let counted = ListQuery {
+        count: true,
+        ..ListQuery::default()
+    };
+    let empty = store.list(&tenant("nobody"), &counted).await.unwrap();
+    assert_eq!(
+        (empty.items.len(), empty.total, empty.has_more),
+        (0, Some(0), false)
+    );
+    assert_eq!(
+        ids_of(
+            &*store,
+            &who,
+            &ListQuery {
+                top: 2,
+                skip: 3,
+                ..ListQuery::default()
+            }
+        )
+        .await,
+        vec![4, 5]
+    );
+}
+
+#[tokio::test]
+async fn a_closed_port_fails_fast_with_a_backend_error() {
+    let Some(_) = database_url() else {
+        return;
+    };
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let config = PostgresConfig::new(&format!("postgres://postgres@127.0.0.1:{port}/test"))
+        .unwrap()
+        .with_schema(&unique_schema())
+        .unwrap()
+        .with_timeout(Duration::from_secs(2));
+    let started = Instant::now();
+    let result = PostgresStore::connect(config).await;
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::Backend {
+                store: "postgres",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn the_pool_recovers_from_killed_connections() {
+    let Some(url) = database_url() else {
+        return;
+    };
+    let schema = unique_schema();
+    // The application name tells this store's connections apart from every other test's.
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let tagged = format!("{url}{separator}application_name={schema}");
+    let store = common::connect(config(&tagged, &schema)).await;
+    let _cleanup = Cleanup(url.clone(), schema.clone());
+    let who = tenant("acme");
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], vec![image(1, "a.jpg")])]))
+        .await
+        .unwrap();
+    let db = admin(&url).await;
+    for _ in 0..2 {
+        let killed = db
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                &[&schema],
+            )
+            .await
+            .unwrap();
+        assert!(!killed.is_empty());
+        // Terminating is asynchronous: wait until the server has let the sessions go.
+        for _ in 0..100 {
+            let left: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                    &[&schema],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The next call may fail (as a backend error, never a panic or a hang) …
+        match store.get(&who, id(1)).await {
+            Ok(_) | Err(StoreError::Backend { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+        // … and the one after it succeeds on a fresh connection.
+        assert!(store.get(&who, id(1)).await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_blocked_statement_times_out_and_the_pool_waits_no_longer() {
+    let Some(url) = database_url() else {
+        return;
+    };
+    let schema = unique_schema();
+    let config = config(&url, &schema)
+        .with_pool_size(1)
+        .unwrap()
+        .with_timeout(Duration::from_millis(1500))
+        .with_wait_timeout(Duration::from_millis(200));
+    let store = Arc::new(common::connect(config).await);
+    let _cleanup = Cleanup(url.clone(), schema.clone());
+    let who = tenant("acme");
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], vec![image(1, "a.jpg")])]))
+        .await
+        .unwrap();
+    // Another session locks the row, so the store's delete waits on it.
+    let mut db = admin(&url).await;
+    let tx = db.transaction().await.unwrap();
+    tx.execute(
+        &format!("SELECT 1 FROM {schema}.dam_images WHERE id = 1 FOR UPDATE"),
+        &[],
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let blocked = {
+        let (store, who) = (store.clone(), who.clone());
+        tokio::spawn(async move { store.delete(&who, id(1)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The only pooled connection is busy: waiting for it ends in a backend error.
+    let waiting = store.get(&who, id(1)).await;
+    assert!(
+        matches!(waiting, Err(StoreError::Backend { .. })),
+        "{waiting:?}"
+    );
+    let blocked = blocked.await.unwrap();
+    assert!(
+        matches!(blocked, Err(StoreError::Backend { .. })),
+        "{blocked:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    tx.rollback().await.unwrap();
+    // The server gave up on the delete too: the image is still there.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(store.get(&who, id(1)).await.unwrap().is_some());
+}
+
+/// Drops a schema at the end of a test that made its store by hand.
+struct Cleanup(String, String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        common::drop_schema(&self.0, &self.1);
+    }
+}
+
+/// The memory store and this store give the same pages for the same data and queries.
+#[tokio::test]
+async fn agrees_with_the_memory_store_on_writes() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let memory = MemoryStore::new();
+    let acme = tenant("acme");
+    let f = fixture(vec![(
+        "acme",
+        vec!["k"],
+        (1..=5)
+            .map(|n| image(n * 10, &format!("{n}.jpg")))
+            .collect(),
+    )]);
+    store.load_fixture(&f).await.unwrap();
+    memory.load_fixture(&f).await.unwrap();
+    for s in [&*store as &dyn ImageStore, &memory] {
+        s.insert(&acme, image(1, "new.jpg")).await.unwrap();
+        s.set_status(&acme, id(20), ImageStatus::Reprocessing, ts(1_800_000_000))
+            .await
+            .unwrap();
+        s.delete(&acme, id(30)).await.unwrap();
+    }
+    let q = ListQuery {
+        count: true,
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        store.list(&acme, &q).await.unwrap(),
+        memory.list(&acme, &q).await.unwrap()
+    );
+}
