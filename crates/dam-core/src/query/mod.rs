@@ -15,7 +15,9 @@ mod orderby;
 
 pub use error::QueryError;
 pub use eval::{compare_images, select};
-pub use filter::parse_filter;
+pub use filter::{
+    parse_filter, MAX_DEPTH, MAX_FILTER_BYTES, MAX_IN_ITEMS, MAX_NODES, MAX_STRING_BYTES,
+};
 pub use model::{
     CmpOp, Field, FieldType, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction,
     Value, MAX_TOP,

@@ -1,0 +1,267 @@
+//! Meaning: resolves names against the image schema and checks types (contract §5), turning
+//! the syntax tree into the typed [`Filter`] that stores trust. Comparisons with the literal on
+//! the left are turned around (`5 lt numLinks` → `numLinks gt 5`, `null eq originalUrl` →
+//! `originalUrl eq null`). The tree is checked depth-first, left to right, so the first
+//! problem in reading order is reported.
+
+use super::char_position;
+use super::syntax::{Expr, Literal, LiteralValue, Name, Operand};
+use crate::image::ImageStatus;
+use crate::query::error::{shorten, QueryError};
+use crate::query::model::{CmpOp, Field, FieldType, Filter, StringFunction, Value};
+
+/// Every field name, for the unknown-field error.
+const FIELD_NAMES: [&str; 15] = [
+    "id",
+    "reference",
+    "fileType",
+    "status",
+    "numLinks",
+    "createdOn",
+    "modifiedOn",
+    "tags",
+    "originalUrl",
+    "thumbnailUrl",
+    "thumbnailMediumUrl",
+    "thumbnailPreviewUrl",
+    "width",
+    "height",
+    "sizeInBytes",
+];
+
+/// Checks `expr` (parsed from `src`) and builds the typed filter.
+pub(super) fn validate(src: &str, expr: Expr<'_>) -> Result<Filter, QueryError> {
+    Validator { src }.filter(expr)
+}
+
+struct Validator<'s> {
+    src: &'s str,
+}
+
+impl Validator<'_> {
+    fn position(&self, at: usize) -> usize {
+        char_position(self.src, at)
+    }
+
+    fn filter(&self, expr: Expr<'_>) -> Result<Filter, QueryError> {
+        // `and`/`or` chains are left-deep (`a or b or c` is `(a or b) or c`): walk the left
+        // spine in a loop so that a long chain costs no stack; only parentheses and `not`,
+        // which the parser bounds, recurse.
+        let mut spine = Vec::new();
+        let mut leftmost = expr;
+        loop {
+            match leftmost {
+                Expr::Or(a, b) => {
+                    spine.push((true, *b));
+                    leftmost = *a;
+                }
+                Expr::And(a, b) => {
+                    spine.push((false, *b));
+                    leftmost = *a;
+                }
+                other => {
+                    leftmost = other;
+                    break;
+                }
+            }
+        }
+        let mut filter = self.primary(leftmost)?;
+        // Innermost first: the right operands in reading order.
+        while let Some((is_or, right)) = spine.pop() {
+            let right = Box::new(self.filter(right)?);
+            filter = if is_or {
+                Filter::Or(Box::new(filter), right)
+            } else {
+                Filter::And(Box::new(filter), right)
+            };
+        }
+        Ok(filter)
+    }
+
+    fn primary(&self, expr: Expr<'_>) -> Result<Filter, QueryError> {
+        match expr {
+            Expr::Or(..) | Expr::And(..) => self.filter(expr),
+            Expr::Not(inner) => Ok(Filter::Not(Box::new(self.filter(*inner)?))),
+            Expr::Compare { left, op, right } => self.comparison(left, op, right),
+            Expr::In { field, items } => self.in_list(field, items),
+            Expr::Call {
+                function,
+                field,
+                argument,
+            } => self.call(function, field, argument),
+            Expr::Lambda { quantifier, value } => Ok(Filter::Tags {
+                quantifier,
+                value: value.into_owned(),
+            }),
+        }
+    }
+
+    fn call(
+        &self,
+        function: StringFunction,
+        name: Name<'_>,
+        argument: Operand<'_>,
+    ) -> Result<Filter, QueryError> {
+        let field = self.field(&name)?;
+        if !matches!(
+            field.field_type(),
+            FieldType::String | FieldType::NullableString
+        ) {
+            return Err(QueryError::StringFunctionField {
+                function,
+                field,
+                position: self.position(name.at),
+            });
+        }
+        match argument {
+            Operand::Literal(Literal {
+                value: LiteralValue::String(needle),
+                ..
+            }) => Ok(Filter::StringCall {
+                function,
+                field,
+                needle: needle.into_owned(),
+            }),
+            other => Err(QueryError::StringFunctionArgument {
+                function,
+                field,
+                found: describe_operand(&other),
+                position: self.position(name.at),
+            }),
+        }
+    }
+
+    /// A known field (case-sensitive).
+    fn field(&self, name: &Name<'_>) -> Result<Field, QueryError> {
+        Field::from_name(name.text).ok_or_else(|| QueryError::UnknownField {
+            name: shorten(name.text),
+            position: self.position(name.at),
+            valid: &FIELD_NAMES,
+        })
+    }
+
+    /// A field that may be compared: known, and not `tags`.
+    fn comparable_field(&self, name: &Name<'_>) -> Result<Field, QueryError> {
+        let field = self.field(name)?;
+        if field == Field::Tags {
+            return Err(QueryError::TagsOutsideLambda {
+                position: self.position(name.at),
+            });
+        }
+        Ok(field)
+    }
+
+    fn comparison(
+        &self,
+        left: Operand<'_>,
+        op: CmpOp,
+        right: Operand<'_>,
+    ) -> Result<Filter, QueryError> {
+        // The field comes first; a literal on the left swaps the operator.
+        let (name, op, other) = match (left, right) {
+            (Operand::Field(name), other) => (name, op, other),
+            (Operand::Literal(literal), Operand::Field(name)) => {
+                (name, op.flip(), Operand::Literal(literal))
+            }
+            (Operand::Literal(literal), Operand::Literal(_)) => {
+                return Err(QueryError::ComparisonWithoutField {
+                    position: self.position(literal.at),
+                })
+            }
+        };
+        let field = self.comparable_field(&name)?;
+        let position = self.position(name.at);
+        if field == Field::Status && op.is_ordering() {
+            return Err(QueryError::OrderingOnStatus {
+                operator: op,
+                position,
+            });
+        }
+        match other {
+            Operand::Field(right_name) => {
+                let right = self.field(&right_name)?;
+                if !field.field_type().comparable_with(right.field_type()) {
+                    return Err(QueryError::TypeMismatch {
+                        field,
+                        expected: field.field_type().describe(),
+                        found: format!("the field {right} ({})", right.field_type().describe()),
+                        position: self.position(right_name.at),
+                    });
+                }
+                Ok(Filter::CompareFields {
+                    left: field,
+                    op,
+                    right,
+                })
+            }
+            Operand::Literal(Literal {
+                value: LiteralValue::Null,
+                ..
+            }) => {
+                if field.field_type() != FieldType::NullableString || op.is_ordering() {
+                    return Err(QueryError::NullNotAllowed {
+                        field,
+                        operator: op,
+                        position,
+                    });
+                }
+                Ok(Filter::IsNull {
+                    field,
+                    negated: op == CmpOp::Ne,
+                })
+            }
+            Operand::Literal(literal) => Ok(Filter::Compare {
+                field,
+                op,
+                value: typed_value(field, literal.value).map_err(|found| {
+                    QueryError::TypeMismatch {
+                        field,
+                        expected: field.field_type().describe(),
+                        found,
+                        position,
+                    }
+                })?,
+            }),
+        }
+    }
+
+    fn in_list(&self, name: Name<'_>, items: Vec<Literal<'_>>) -> Result<Filter, QueryError> {
+        let field = self.comparable_field(&name)?;
+        let position = self.position(name.at);
+        let values = items
+            .into_iter()
+            .map(|item| match item.value {
+                LiteralValue::Null => Err(QueryError::NullInList { field, position }),
+                value => typed_value(field, value).map_err(|found| QueryError::TypeMismatch {
+                    field,
+                    expected: field.field_type().describe(),
+                    found,
+                    position,
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Filter::In { field, values })
+    }
+}
+
+/// The literal as a value of `field`'s type, or how the error names what was given.
+fn typed_value(field: Field, literal: LiteralValue<'_>) -> Result<Value, String> {
+    match (field.field_type(), literal) {
+        (FieldType::Integer, LiteralValue::Integer(i)) => Ok(Value::Integer(i)),
+        (FieldType::DateTime, LiteralValue::DateTime(t)) => Ok(Value::DateTime(t)),
+        (FieldType::String | FieldType::NullableString, LiteralValue::String(s)) => {
+            Ok(Value::String(s.into_owned()))
+        }
+        (FieldType::Status, LiteralValue::String(s)) => ImageStatus::from_code(&s)
+            .map(Value::Status)
+            .map_err(|_| format!("'{}'", shorten(&s))),
+        (_, other) => Err(other.describe().to_string()),
+    }
+}
+
+fn describe_operand(operand: &Operand<'_>) -> String {
+    match operand {
+        Operand::Field(name) => format!("the field {}", shorten(name.text)),
+        Operand::Literal(literal) => literal.value.describe().to_string(),
+    }
+}
