@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use dam_core::{Fixture, ImageService, ImageStore, KeyStore, ServiceConfig, StoreError};
 use dam_store_memory::MemoryStore;
+use dam_store_sqlite::SqliteStore;
 
 use crate::cli::{Cli, Seed, StoreChoice};
 use crate::{demo, router, serve, shutdown_signal, Limits};
@@ -25,13 +26,12 @@ pub enum StartupError {
         reason: String,
     },
     /// The store cannot be opened or read.
-    #[error("cannot open the {store} store: {source}")]
+    #[error("cannot open the {store} store: {reason}")]
     Store {
         /// Which store.
         store: &'static str,
-        /// Why.
-        #[source]
-        source: StoreError,
+        /// Why, with the driver's message (for the operator; never an API key).
+        reason: String,
     },
     /// The demo data is invalid (a defect of this program).
     #[error("cannot build the demo data: {0}")]
@@ -90,11 +90,12 @@ pub async fn open_store(choice: &StoreChoice) -> Result<Stores, StartupError> {
 }
 
 fn open_sqlite(path: &Path) -> Result<Stores, StartupError> {
-    let _ = path;
-    Err(StartupError::Store {
+    // Blocks briefly on the disk; nothing else runs yet at start-up.
+    let store = SqliteStore::open(path).map_err(|e| StartupError::Store {
         store: "sqlite",
-        source: StoreError::backend("sqlite", "SQLite support is not built in yet; use --memory"),
-    })
+        reason: format!("{}: {}", path.display(), error_chain(&e)),
+    })?;
+    Ok(Stores::of(store))
 }
 
 /// Loads what the command line asks for into the store.
@@ -117,7 +118,7 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
                 .await
                 .map_err(|e| match e {
                     StoreError::Conflict(what) => fail(format!("clash with the store: {what}")),
-                    other => fail(other.to_string()),
+                    other => fail(error_chain(&other)),
                 })?;
             tracing::info!(path = %path.display(), tenants = fixture.tenants.len(), "fixtures loaded");
             Ok(())
@@ -127,9 +128,9 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
                 .images
                 .is_empty()
                 .await
-                .map_err(|source| StartupError::Store {
+                .map_err(|e| StartupError::Store {
                     store: "configured",
-                    source,
+                    reason: error_chain(&e),
                 })?;
             if !empty {
                 tracing::info!("the store holds images; the demo data is not loaded again");
@@ -149,9 +150,9 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
                     tracing::info!(clash = %what, "the demo tenant already exists; kept as it is");
                     Ok(())
                 }
-                Err(source) => Err(StartupError::Store {
+                Err(e) => Err(StartupError::Store {
                     store: "configured",
-                    source,
+                    reason: error_chain(&e),
                 }),
             }
         }
@@ -190,4 +191,16 @@ fn announce(address: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on http://{address}")?;
     out.flush()
+}
+
+/// An error and its sources, one after the other.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -473,3 +473,4 @@ macro_rules! all_cases {
 }
 
 all_cases!(memory, crate::Backend::Memory);
+all_cases!(sqlite, crate::Backend::Sqlite);

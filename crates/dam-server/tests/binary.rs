@@ -23,9 +23,19 @@ struct Running {
 
 impl Running {
     fn start(args: &[&str], envs: &[(&str, &str)]) -> Running {
-        let mut child = Command::new(BINARY)
-            .args(args)
-            .envs(envs.iter().copied())
+        let mut command = Command::new(BINARY);
+        command.args(args).envs(envs.iter().copied());
+        Running::launch(command)
+    }
+
+    fn start_in(dir: &std::path::Path, args: &[&str]) -> Running {
+        let mut command = Command::new(BINARY);
+        command.args(args).current_dir(dir);
+        Running::launch(command)
+    }
+
+    fn launch(mut command: Command) -> Running {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -34,27 +44,19 @@ impl Running {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                match line {
-                    Ok(line) => {
-                        if tx.send(line).is_err() {
-                            break;
-                        }
-                    }
-                    Err(_) => break,
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
                 }
             }
         });
-        let first_line = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                let output = child.wait_with_output().expect("output");
-                panic!(
-                    "no listening line; stderr: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
+        let Ok(first_line) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("output");
+            panic!(
+                "no listening line; stderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         };
         let addr = first_line
             .strip_prefix("listening on http://")
@@ -289,4 +291,127 @@ async fn no_api_key_or_digest_appears_in_the_logs() {
             "a digest appears in the logs"
         );
     }
+}
+
+/// Runs the binary in `dir` (for the default `dam.sqlite3` in the working directory).
+fn start_in(dir: &std::path::Path, args: &[&str]) -> Running {
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    Running::start_in(dir, &all)
+}
+
+/// Without a store option the server keeps `dam.sqlite3` in its working directory; `--demo`
+/// loads only into a store without images, so a restart keeps what it holds.
+#[tokio::test]
+async fn demo_on_the_default_database_survives_a_restart() {
+    let scratch = Scratch::new("demo-restart");
+    let server = start_in(&scratch.0, &["--demo"]);
+    let r = request(server.addr, "DELETE", "/image/1", Some(b"demo-key")).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(server.terminate().0, Some(0));
+    assert!(
+        scratch.path("dam.sqlite3").is_file(),
+        "dam.sqlite3 in the working directory"
+    );
+
+    let server = start_in(&scratch.0, &["--demo"]);
+    let r = request(
+        server.addr,
+        "GET",
+        "/image?$count=true&$top=1",
+        Some(b"demo-key"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let page = r.json();
+    assert_eq!(
+        page["@count"], 49,
+        "the deleted image stays deleted: {page}"
+    );
+    assert_eq!(page["items"][0]["id"], 2);
+    assert_eq!(server.terminate().0, Some(0));
+}
+
+/// A fixture that clashes with what the database holds is refused whole (exit 2, a message
+/// naming the clash) and the database is left as it was. Keys are never stored in clear.
+#[tokio::test]
+async fn a_clashing_fixture_is_refused_and_the_database_kept() {
+    let scratch = Scratch::new("clash");
+    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
+    let db = scratch.path("dam.sqlite3").to_string_lossy().into_owned();
+    let server = Running::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db,
+            "--fixtures",
+            &fixture,
+        ],
+        &[],
+    );
+    let r = request(server.addr, "DELETE", "/image/2", Some(ACME_KEY.as_bytes())).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(server.terminate().0, Some(0));
+
+    let out = run_to_end(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db,
+        "--fixtures",
+        &fixture,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&fixture) && stderr.contains("clash"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let server = Running::start(&["--listen", "127.0.0.1:0", "--database", &db], &[]);
+    let r = request(
+        server.addr,
+        "GET",
+        "/image?$count=true",
+        Some(ACME_KEY.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.json()["@count"], 6, "the database is as it was");
+    assert_eq!(server.terminate().0, Some(0));
+
+    for entry in std::fs::read_dir(&scratch.0)
+        .expect("dir")
+        .map_while(Result::ok)
+    {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("dam.sqlite3")
+        {
+            for key in [ACME_KEY, GLOBEX_KEY, "acme-key-2"] {
+                let found = bytes.windows(key.len()).any(|w| w == key.as_bytes());
+                assert!(!found, "{key} stored in clear in {:?}", entry.file_name());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_reported() {
+    let scratch = Scratch::new("nodb");
+    let db = scratch
+        .path("missing-dir/dam.sqlite3")
+        .to_string_lossy()
+        .into_owned();
+    let out = run_to_end(&["--listen", "127.0.0.1:0", "--database", &db]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("sqlite") && stderr.contains(&db),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
 }
