@@ -90,8 +90,44 @@ where
 #[macro_export]
 macro_rules! conformance_suite {
     ($make_store:expr $(,)?) => {
-        $crate::__conformance_tests! {
-            ($make_store)
+        $crate::__with_checks!([$crate::__conformance_tests][($make_store)]);
+    };
+}
+
+/// Calls `callback! { prefix… check_a, check_b, … }` with the name of every check of
+/// [`conformance`], for an adapter that needs its own test wrapper (e.g. one that skips when
+/// its database server is not configured). The names are the functions of [`conformance`]
+/// and [`conformance_suite!`]'s test names.
+///
+/// ```ignore
+/// macro_rules! gated {
+///     ($($check:ident),* $(,)?) => { $(
+///         #[test]
+///         fn $check() {
+///             let Some(url) = database_url() else { return };
+///             dam_store_tests::block_on(dam_store_tests::conformance::$check(
+///                 move || { let url = url.clone(); async move { Arc::new(MyStore::connect(&url).await) } },
+///             ));
+///         }
+///     )* };
+/// }
+/// dam_store_tests::for_each_check!(gated);
+/// ```
+#[macro_export]
+macro_rules! for_each_check {
+    ($callback:ident $(,)?) => {
+        $crate::__with_checks!([$callback] []);
+    };
+}
+
+/// Implementation detail of [`for_each_check!`] and [`conformance_suite!`]: the one list of
+/// checks.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_checks {
+    ([$($callback:tt)*] [$($prefix:tt)*]) => {
+        $($callback)*! {
+            $($prefix)*
             list_default_order_is_by_id,
             list_top_skip_and_has_more,
             list_count,
@@ -142,7 +178,7 @@ macro_rules! __conformance_tests {
         $(
             #[test]
             fn $check() {
-                $crate::__private::block_on($crate::conformance::$check(|| async {
+                $crate::block_on($crate::conformance::$check(|| async {
                     ::std::sync::Arc::new($make_store)
                 }));
             }
@@ -150,18 +186,16 @@ macro_rules! __conformance_tests {
     };
 }
 
-/// Implementation details of the macros; not part of the API.
-#[doc(hidden)]
-pub mod __private {
-    use std::future::Future;
-
-    /// Runs a check on a fresh multi-threaded runtime.
-    pub fn block_on<F: Future>(future: F) -> F::Output {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(4)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
-        runtime.block_on(future)
-    }
+/// Runs a check (or any future) to completion on a fresh multi-threaded tokio runtime with
+/// four workers, as [`conformance_suite!`] does for each test.
+///
+/// # Panics
+/// When the runtime cannot start, or when the future panics.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+    runtime.block_on(future)
 }

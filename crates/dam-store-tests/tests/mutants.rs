@@ -273,10 +273,7 @@ fn factory(mutation: Mutation) -> Factory {
 
 /// Whether the check fails (panics) on the store.
 fn fails<Fut: Future<Output = ()>>(check: Fut) -> bool {
-    catch_unwind(AssertUnwindSafe(|| {
-        dam_store_tests::__private::block_on(check)
-    }))
-    .is_err()
+    catch_unwind(AssertUnwindSafe(|| dam_store_tests::block_on(check))).is_err()
 }
 
 #[test]
