@@ -1,7 +1,7 @@
 //! Assertions that compare what a store answers with the reference semantics of
 //! `dam_core::query` ([`select`]). Each panics with a message naming the tenant and the query.
 
-use dam_core::query::{select, ListQuery};
+use dam_core::query::{select, ListQuery, MAX_TOP};
 use dam_core::{Image, ImageId, ImagePage, ImageStore, TenantId};
 
 /// Lists with `query` and panics on a backend error.
@@ -36,6 +36,9 @@ pub fn reference_page(images: &[Image], query: &ListQuery) -> ImagePage {
 /// Asserts that `store` lists for `tenant` exactly what [`select`] gives over `images` (the
 /// tenant's images as they should be): the same images, field for field, in the same order,
 /// the same `total` (with `count`) and the same `has_more`. Returns the page.
+///
+/// On a difference the message names the query and, from one unpaged list, the images the
+/// store selects wrongly or misses.
 pub async fn assert_list_matches<S: ImageStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
@@ -44,24 +47,63 @@ pub async fn assert_list_matches<S: ImageStore + ?Sized>(
 ) -> ImagePage {
     let page = list(store, tenant, query).await;
     let expected = reference_page(images, query);
-    assert_eq!(
-        ids(&page.items),
-        ids(&expected.items),
-        "ids or order differ from the reference for tenant '{tenant}'\nquery: {query:#?}"
-    );
-    assert_eq!(
-        page.items, expected.items,
-        "image fields differ from the reference for tenant '{tenant}'\nquery: {query:#?}"
-    );
-    assert_eq!(
-        page.total, expected.total,
-        "total differs from the reference for tenant '{tenant}'\nquery: {query:#?}"
-    );
-    assert_eq!(
-        page.has_more, expected.has_more,
-        "has_more differs from the reference for tenant '{tenant}'\nquery: {query:#?}"
-    );
+    if page != expected {
+        let diagnosis = diagnose(store, tenant, images, query).await;
+        let what = if ids(&page.items) != ids(&expected.items) {
+            format!(
+                "ids or order differ\n  store:     {:?}\n  reference: {:?}",
+                ids(&page.items),
+                ids(&expected.items)
+            )
+        } else if page.items != expected.items {
+            format!(
+                "image fields differ\n  store:     {:#?}\n  reference: {:#?}",
+                page.items, expected.items
+            )
+        } else {
+            format!(
+                "total or has_more differ\n  store:     {:?} {}\n  reference: {:?} {}",
+                page.total, page.has_more, expected.total, expected.has_more
+            )
+        };
+        panic!("{what}\nfrom the reference for tenant '{tenant}'\n{diagnosis}query: {query:#?}");
+    }
     page
+}
+
+/// The images a store selects wrongly or misses for a query's filter, from one unpaged list.
+async fn diagnose<S: ImageStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    images: &[Image],
+    query: &ListQuery,
+) -> String {
+    let all = ListQuery {
+        top: MAX_TOP,
+        skip: 0,
+        count: true,
+        ..query.clone()
+    };
+    let Ok(unpaged) = store.list(tenant, &all).await else {
+        return String::new();
+    };
+    if unpaged.has_more {
+        return String::new();
+    }
+    let (matching, _) = select(images, &all);
+    let listed = ids(&unpaged.items);
+    let wrongly: Vec<&Image> = images
+        .iter()
+        .filter(|im| listed.contains(&im.id.get()) && !matching.contains(im))
+        .collect();
+    let missing: Vec<&Image> = matching
+        .iter()
+        .filter(|im| !listed.contains(&im.id.get()))
+        .collect();
+    format!(
+        "selected by the store, not by the reference: {wrongly:#?}\n\
+         selected by the reference, not by the store: {missing:#?}\n"
+    )
 }
 
 /// Asserts that a filtered list selects exactly `expected` ids (in id order), a fixed answer
