@@ -285,6 +285,9 @@ impl Sql {
             self.push(col);
             self.push(" IS NOT NULL AND ");
         }
+        // SQLite's string functions answer NULL on some empty values (`substr` of an empty
+        // BLOB): COALESCE keeps the test two-valued.
+        self.push("COALESCE(");
         let bytes = needle.as_bytes().to_vec();
         match function {
             StringFunction::Contains => {
@@ -314,7 +317,7 @@ impl Sql {
                 self.bind(SqlValue::Blob(bytes));
             }
         }
-        self.push(")");
+        self.push(", 0))");
     }
 
     fn tags(&mut self, quantifier: Quantifier, value: &str) {

@@ -145,6 +145,7 @@ fn string_functions_are_case_sensitive_and_know_no_wildcards() {
                 Field::FileType,
                 Field::OriginalUrl,
                 Field::ThumbnailMediumUrl,
+                Field::ThumbnailPreviewUrl,
                 Field::Status,
             ] {
                 filtered(call(function, field, needle));
