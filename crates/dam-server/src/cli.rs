@@ -16,7 +16,7 @@ pub const DEFAULT_DATABASE: &str = "dam.sqlite3";
 /// `listening on http://HOST:PORT` line.
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(name = "dam-server", version, about, long_about = None)]
-#[command(group(ArgGroup::new("store").args(["memory", "database"]).multiple(false)))]
+#[command(group(ArgGroup::new("store").args(["memory", "database", "postgres"]).multiple(false)))]
 #[command(group(ArgGroup::new("seed").args(["fixtures", "demo"]).multiple(false)))]
 pub struct Cli {
     /// Address to listen on; port 0 picks a free port. Once bound, the server prints
@@ -31,6 +31,11 @@ pub struct Cli {
     /// Keep everything in memory (lost on exit) instead of a database file.
     #[arg(long)]
     pub memory: bool,
+
+    /// Use a PostgreSQL database (`postgres://USER@HOST:PORT/DB`) instead of a file; its
+    /// tables are created or migrated at start. Several servers may share one database.
+    #[arg(long, value_name = "URL")]
+    pub postgres: Option<String>,
 
     /// Load this fixture file (contract §7) at start, all or nothing. A bad file or a clash
     /// with what the store holds is reported on stderr with exit code 2, the store untouched.
@@ -54,6 +59,8 @@ pub enum StoreChoice {
     Memory,
     /// A SQLite database file.
     Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
 }
 
 /// What to load into the store at start.
@@ -72,6 +79,8 @@ impl Cli {
     pub fn store(&self) -> StoreChoice {
         if self.memory {
             StoreChoice::Memory
+        } else if let Some(url) = &self.postgres {
+            StoreChoice::Postgres(url.clone())
         } else {
             StoreChoice::Sqlite(self.database.clone())
         }
@@ -116,6 +125,11 @@ mod tests {
         let cli = parse(&["--database", "x.db", "--fixtures", "f.json"]).unwrap();
         assert_eq!(cli.store(), StoreChoice::Sqlite(PathBuf::from("x.db")));
         assert_eq!(cli.seed(), Seed::Fixtures(PathBuf::from("f.json")));
+        let cli = parse(&["--postgres", "postgres://u@h/db"]).unwrap();
+        assert_eq!(
+            cli.store(),
+            StoreChoice::Postgres("postgres://u@h/db".into())
+        );
         let cli = parse(&["--problem-type-base", "https://example.org/e"]).unwrap();
         assert_eq!(
             cli.problem_type_base.as_deref(),
@@ -127,6 +141,8 @@ mod tests {
     fn exclusive_options_are_refused() {
         for args in [
             &["--memory", "--database", "x.db"][..],
+            &["--memory", "--postgres", "postgres://h/db"][..],
+            &["--database", "x.db", "--postgres", "postgres://h/db"][..],
             &["--fixtures", "f.json", "--demo"][..],
         ] {
             let e = parse(args).unwrap_err();

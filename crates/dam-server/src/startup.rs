@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use dam_core::{Fixture, ImageService, ImageStore, KeyStore, ServiceConfig, StoreError};
 use dam_store_memory::MemoryStore;
+use dam_store_postgres::{PostgresConfig, PostgresStore};
 use dam_store_sqlite::SqliteStore;
 
 use crate::cli::{Cli, Seed, StoreChoice};
@@ -86,6 +87,7 @@ pub async fn open_store(choice: &StoreChoice) -> Result<Stores, StartupError> {
     match choice {
         StoreChoice::Memory => Ok(Stores::of(MemoryStore::new())),
         StoreChoice::Sqlite(path) => open_sqlite(path),
+        StoreChoice::Postgres(url) => open_postgres(url).await,
     }
 }
 
@@ -95,6 +97,17 @@ fn open_sqlite(path: &Path) -> Result<Stores, StartupError> {
         store: "sqlite",
         reason: format!("{}: {}", path.display(), error_chain(&e)),
     })?;
+    Ok(Stores::of(store))
+}
+
+async fn open_postgres(url: &str) -> Result<Stores, StartupError> {
+    // The URL may hold a password: the reason names the driver's error, never the URL.
+    let fail = |e: &dyn std::error::Error| StartupError::Store {
+        store: "postgres",
+        reason: error_chain(e),
+    };
+    let config = PostgresConfig::new(url).map_err(|e| fail(&e))?;
+    let store = PostgresStore::connect(config).await.map_err(|e| fail(&e))?;
     Ok(Stores::of(store))
 }
 
