@@ -209,6 +209,21 @@ async fn huge_filter_reaches_the_app_and_is_400(backend: Backend) {
     s.stop().await;
 }
 
+/// §8: what hyper refuses before the application (a target over 65 534 bytes, headers over
+/// the limit) is 414/431, and the server goes on answering.
+async fn oversized_targets_and_headers_are_refused_by_hyper(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let target = format!("/image?$filter={}", "(".repeat(70_000));
+    assert_eq!(s.get(&target, Some(ACME_KEY)).await.status, 414);
+    let head = format!(
+        "GET /image HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Padding: {}\r\n\r\n",
+        "p".repeat(200 * 1024)
+    );
+    assert_eq!(support::raw(s.addr, head.as_bytes()).await.status, 431);
+    assert_eq!(s.get("/image?$top=1", Some(ACME_KEY)).await.status, 200);
+    s.stop().await;
+}
+
 /// §4: 204 with no body, then 404, and the image is gone from the list.
 async fn delete_is_204_then_404(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -458,6 +473,7 @@ macro_rules! all_cases {
                 list_pages_through_every_image,
                 bad_options_are_400,
                 huge_filter_reaches_the_app_and_is_400,
+                oversized_targets_and_headers_are_refused_by_hyper,
                 delete_is_204_then_404,
                 delete_of_a_processing_image_is_409,
                 other_tenants_image_is_404_like_a_missing_one,
