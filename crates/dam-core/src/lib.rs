@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+#[cfg(test)]
+mod catalogue;
 pub mod error;
 pub mod fixture;
 pub mod image;

@@ -28,7 +28,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// The HTTP status.
-    pub fn status(self) -> u16 {
+    pub const fn status(self) -> u16 {
         match self {
             ProblemKind::Validation => 400,
             ProblemKind::Unauthorized => 401,
@@ -40,7 +40,7 @@ impl ProblemKind {
     }
 
     /// The last segment of `type`.
-    pub fn slug(self) -> &'static str {
+    pub const fn slug(self) -> &'static str {
         match self {
             ProblemKind::Validation => "validation",
             ProblemKind::Unauthorized => "unauthorized",
@@ -52,7 +52,7 @@ impl ProblemKind {
     }
 
     /// The status's reason phrase.
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             ProblemKind::Validation => "Bad Request",
             ProblemKind::Unauthorized => "Unauthorized",

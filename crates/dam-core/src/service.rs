@@ -170,7 +170,7 @@ impl ImageService {
         error.to_problem(&self.config.problem_type_base, path)
     }
 
-    async fn list_inner(
+    pub(crate) async fn list_inner(
         &self,
         api_key: Option<&[u8]>,
         raw_query: Option<&str>,
@@ -190,7 +190,11 @@ impl ImageService {
         })
     }
 
-    async fn delete_inner(&self, api_key: Option<&[u8]>, raw_id: &str) -> Result<(), DamError> {
+    pub(crate) async fn delete_inner(
+        &self,
+        api_key: Option<&[u8]>,
+        raw_id: &str,
+    ) -> Result<(), DamError> {
         let tenant = self.authenticate(api_key).await?;
         let id = ImageId::parse_strict(raw_id).map_err(|_| DamError::InvalidImageId)?;
         self.images.delete(&tenant, id).await.map_err(|e| match e {
