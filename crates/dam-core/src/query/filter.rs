@@ -94,8 +94,8 @@ pub(crate) fn parse_filter_unbounded(text: &str) -> Result<Filter, QueryError> {
         });
     }
     let tokens = lexer::tokenize(text).map_err(|e| lex_error(text, e))?;
-    let expr = syntax::parse(text, &tokens)?;
-    validate::validate(text, expr)
+    let tree = syntax::parse(text, &tokens)?;
+    validate::validate(text, &tree)
 }
 
 /// The character position of a byte offset (offsets always fall on character boundaries).

@@ -208,8 +208,15 @@ fn ends_word(c: char) -> bool {
 }
 
 /// token = punct / string / number / name
+///
+/// The first character tells which rule can apply, so only that one is tried.
 fn token(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    alt((punct, string, number, name)).parse(input)
+    match input.as_bytes().first() {
+        Some(b'(' | b')' | b',' | b':' | b'/') => punct(input),
+        Some(b'\'') => string(input),
+        Some(b'0'..=b'9' | b'-') => number(input),
+        _ => name(input),
+    }
 }
 
 /// punct = "(" / ")" / "," / ":" / "/"

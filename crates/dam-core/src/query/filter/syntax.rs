@@ -7,7 +7,7 @@
 //! node is a comparison, `in`, call, lambda, `and`, `or` or `not`.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use nom::branch::alt;
 use nom::combinator::{map, opt};
@@ -19,12 +19,30 @@ use super::{char_position, MAX_DEPTH, MAX_IN_ITEMS, MAX_NODES};
 use crate::query::error::{shorten, QueryError};
 use crate::query::model::{CmpOp, Instant, Quantifier, StringFunction};
 
-/// A parsed `$filter`, before names and types are checked. Offsets are bytes.
+/// A parsed `$filter`: its nodes, children before parents, and the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Tree<'a> {
+    pub nodes: Vec<Expr<'a>>,
+    pub root: ExprId,
+}
+
+/// A node of a [`Tree`] (the nodes live in one vector: one allocation, not one per node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ExprId(usize);
+
+impl<'a> Tree<'a> {
+    pub(super) fn get(&self, id: ExprId) -> &Expr<'a> {
+        // Ids are only made by `Context::node`, for this tree.
+        &self.nodes[id.0]
+    }
+}
+
+/// A node of the syntax tree, before names and types are checked. Offsets are bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Expr<'a> {
-    Or(Box<Expr<'a>>, Box<Expr<'a>>),
-    And(Box<Expr<'a>>, Box<Expr<'a>>),
-    Not(Box<Expr<'a>>),
+    Or(ExprId, ExprId),
+    And(ExprId, ExprId),
+    Not(ExprId),
     Compare {
         left: Operand<'a>,
         op: CmpOp,
@@ -85,9 +103,12 @@ impl LiteralValue<'_> {
 }
 
 /// Words that are never field names.
-const KEYWORDS: [&str; 11] = [
-    "and", "or", "not", "in", "eq", "ne", "gt", "ge", "lt", "le", "null",
-];
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "and" | "or" | "not" | "in" | "eq" | "ne" | "gt" | "ge" | "lt" | "le" | "null"
+    )
+}
 
 /// What the rules share: the value (to turn offsets into character positions) and the
 /// nesting and node counters.
@@ -95,6 +116,15 @@ pub(super) struct Context<'a> {
     src: &'a str,
     depth: Cell<usize>,
     nodes: Cell<usize>,
+    tree: RefCell<Vec<Expr<'a>>>,
+}
+
+impl<'a> Context<'a> {
+    fn node(&self, expr: Expr<'a>) -> ExprId {
+        let mut tree = self.tree.borrow_mut();
+        tree.push(expr);
+        ExprId(tree.len() - 1)
+    }
 }
 
 /// The rules' input: the tokens not consumed yet, always ending with [`TokenKind::End`].
@@ -209,18 +239,22 @@ fn describe(token: &Token<'_>) -> String {
 }
 
 /// Parses the tokens of `src` into a syntax tree.
-pub(super) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Expr<'a>, QueryError> {
+pub(super) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Tree<'a>, QueryError> {
     let cx = Context {
         src,
         depth: Cell::new(0),
         nodes: Cell::new(0),
+        tree: RefCell::new(Vec::with_capacity(tokens.len() / 2 + 1)),
     };
     let input = Tokens {
         rest: tokens,
         cx: &cx,
     };
     match filter(input) {
-        Ok((_, expr)) => Ok(expr),
+        Ok((_, root)) => Ok(Tree {
+            nodes: cx.tree.into_inner(),
+            root,
+        }),
         Err(nom::Err::Failure(GrammarError::Fail(e)) | nom::Err::Error(GrammarError::Fail(e))) => {
             Err(*e)
         }
@@ -275,7 +309,7 @@ fn expect<'t, 'a: 't, T>(
 // ----- grammar rules, top-down ---------------------------------------------------------------
 
 /// filter = expr END
-fn filter<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn filter<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, expr) = expr(input)?;
     if rest.peek().kind == TokenKind::End {
         Ok((rest, expr))
@@ -285,50 +319,50 @@ fn filter<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
 }
 
 /// expr = or
-fn expr<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn expr<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     or(input)
 }
 
 /// or = and *( "or" and )
-fn or<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn or<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (mut input, mut left) = and(input)?;
     while let (rest, Some(_)) = opt(keyword("or")).parse(input)? {
         let (rest, right) = and(rest)?;
         rest.count()?;
-        left = Expr::Or(Box::new(left), Box::new(right));
+        left = rest.cx.node(Expr::Or(left, right));
         input = rest;
     }
     Ok((input, left))
 }
 
 /// and = unary *( "and" unary )
-fn and<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn and<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (mut input, mut left) = unary(input)?;
     while let (rest, Some(_)) = opt(keyword("and")).parse(input)? {
         let (rest, right) = unary(rest)?;
         rest.count()?;
-        left = Expr::And(Box::new(left), Box::new(right));
+        left = rest.cx.node(Expr::And(left, right));
         input = rest;
     }
     Ok((input, left))
 }
 
 /// unary = "not" unary / primary
-fn unary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn unary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     match keyword("not")(input) {
         Ok((rest, _)) => {
             rest.enter()?;
             let (rest, inner) = unary(rest)?;
             rest.leave();
             rest.count()?;
-            Ok((rest, Expr::Not(Box::new(inner))))
+            Ok((rest, rest.cx.node(Expr::Not(inner))))
         }
         Err(_) => primary(input),
     }
 }
 
 /// primary = "(" expr ")" / comparison / in / call / any
-fn primary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn primary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (first, second) = (input.peek(), input.peek2());
     match (&first.kind, &second.kind) {
         (TokenKind::Open, _) => group(input),
@@ -341,7 +375,7 @@ fn primary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
 }
 
 /// "(" expr ")"
-fn group<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn group<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, _) = punct(TokenKind::Open)(input)?;
     rest.enter()?;
     let (rest, inner) = expr(rest)?;
@@ -352,7 +386,7 @@ fn group<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
 
 /// comparison = operand ( "eq" / "ne" / "gt" / "ge" / "lt" / "le" ) operand
 /// in         = field "in" "(" literal *( "," literal ) ")"
-fn comparison_or_in<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn comparison_or_in<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, left) = operand(input)?;
     let left_token = input.peek();
     if let Ok((after_in, _)) = keyword("in")(rest) {
@@ -364,28 +398,38 @@ fn comparison_or_in<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a
             )),
         };
     }
-    let expected = format!("a comparison operator after '{}'", shorten(left_token.text));
     let (rest, op) = match comparison_operator(rest) {
         Ok(ok) => ok,
-        Err(nom::Err::Error(_)) => return rest.expected(expected),
+        Err(nom::Err::Error(_)) => {
+            return rest.expected(format!(
+                "a comparison operator after '{}'",
+                shorten(left_token.text)
+            ))
+        }
         Err(e) => return Err(e),
     };
     let (rest, right) = operand(rest)?;
     rest.count()?;
-    Ok((rest, Expr::Compare { left, op, right }))
+    Ok((rest, rest.cx.node(Expr::Compare { left, op, right })))
 }
 
 /// "eq" / "ne" / "gt" / "ge" / "lt" / "le"
 fn comparison_operator<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, CmpOp> {
     let token = input.peek();
-    match CmpOp::from_keyword(token.text).filter(|_| token.kind == TokenKind::Name) {
-        Some(op) => Ok((input.advance(), op)),
-        None => Err(nom::Err::Error(GrammarError::NoMatch)),
-    }
+    let op = match (&token.kind, token.text) {
+        (TokenKind::Name, "eq") => CmpOp::Eq,
+        (TokenKind::Name, "ne") => CmpOp::Ne,
+        (TokenKind::Name, "gt") => CmpOp::Gt,
+        (TokenKind::Name, "ge") => CmpOp::Ge,
+        (TokenKind::Name, "lt") => CmpOp::Lt,
+        (TokenKind::Name, "le") => CmpOp::Le,
+        _ => return Err(nom::Err::Error(GrammarError::NoMatch)),
+    };
+    Ok((input.advance(), op))
 }
 
 /// "(" literal *( "," literal ) ")", after `field in`
-fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a, ExprId> {
     let (mut rest, _) = expect("'(' after 'in'", punct(TokenKind::Open))(input)?;
     if rest.peek().kind == TokenKind::Close {
         return rest.fail(QueryError::EmptyInList {
@@ -414,13 +458,13 @@ fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a,
         });
     }
     rest.count()?;
-    Ok((rest, Expr::In { field, items }))
+    Ok((rest, rest.cx.node(Expr::In { field, items })))
 }
 
 /// call = ( "contains" / "startswith" / "endswith" ) "(" field "," string ")"
 ///
 /// The second argument may be any operand here; the validator asks for a string.
-fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, name) = token_if(|t| t.kind == TokenKind::Name)(input)?;
     let Some(function) = StringFunction::from_name(name.text) else {
         return input.expected("a function name");
@@ -441,18 +485,16 @@ fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
     let (rest, argument) = operand(rest)?;
     let (rest, _) = expect("')'", punct(TokenKind::Close))(rest)?;
     rest.count()?;
-    Ok((
-        rest,
-        Expr::Call {
-            function,
-            field,
-            argument,
-        },
-    ))
+    let call = Expr::Call {
+        function,
+        field,
+        argument,
+    };
+    Ok((rest, rest.cx.node(call)))
 }
 
 /// any = "tags/any(" name ":" name "eq" string ")"   ; also tags/all(...)
-fn any<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
+fn any<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, quantifier) = lambda_head(input)?;
     rest.enter()?;
     let (rest, variable) = expect("a lambda variable", name)(rest)?;
@@ -482,7 +524,7 @@ fn any<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Expr<'a>> {
     let (rest, _) = expect("')'", punct(TokenKind::Close))(rest)?;
     rest.leave();
     rest.count()?;
-    Ok((rest, Expr::Lambda { quantifier, value }))
+    Ok((rest, rest.cx.node(Expr::Lambda { quantifier, value })))
 }
 
 /// "tags/any(" or "tags/all(", written without spaces.
@@ -535,8 +577,7 @@ fn operand<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Operand<'a>> {
 
 /// A name that is not a keyword.
 fn field<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Name<'a>> {
-    let (rest, token) =
-        token_if(|t| t.kind == TokenKind::Name && !KEYWORDS.contains(&t.text))(input)?;
+    let (rest, token) = token_if(|t| t.kind == TokenKind::Name && !is_keyword(t.text))(input)?;
     Ok((
         rest,
         Name {

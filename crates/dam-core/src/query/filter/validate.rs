@@ -5,7 +5,7 @@
 //! problem in reading order is reported.
 
 use super::char_position;
-use super::syntax::{Expr, Literal, LiteralValue, Name, Operand};
+use super::syntax::{Expr, ExprId, Literal, LiteralValue, Name, Operand, Tree};
 use crate::image::ImageStatus;
 use crate::query::error::{shorten, QueryError};
 use crate::query::model::{CmpOp, Field, FieldType, Filter, StringFunction, Value};
@@ -29,45 +29,53 @@ const FIELD_NAMES: [&str; 15] = [
     "sizeInBytes",
 ];
 
-/// Checks `expr` (parsed from `src`) and builds the typed filter.
-pub(super) fn validate(src: &str, expr: Expr<'_>) -> Result<Filter, QueryError> {
-    Validator { src }.filter(expr)
+/// Checks `tree` (parsed from `src`) and builds the typed filter.
+pub(super) fn validate(src: &str, tree: &Tree<'_>) -> Result<Filter, QueryError> {
+    Validator {
+        src,
+        tree,
+        spine: Vec::new(),
+    }
+    .filter(tree.root)
 }
 
-struct Validator<'s> {
+struct Validator<'s, 't, 'a> {
     src: &'s str,
+    tree: &'t Tree<'a>,
+    /// The right operands of the `and`/`or` chains being checked, innermost last.
+    spine: Vec<(bool, ExprId)>,
 }
 
-impl Validator<'_> {
+impl Validator<'_, '_, '_> {
     fn position(&self, at: usize) -> usize {
         char_position(self.src, at)
     }
 
-    fn filter(&self, expr: Expr<'_>) -> Result<Filter, QueryError> {
+    fn filter(&mut self, id: ExprId) -> Result<Filter, QueryError> {
         // `and`/`or` chains are left-deep (`a or b or c` is `(a or b) or c`): walk the left
         // spine in a loop so that a long chain costs no stack; only parentheses and `not`,
         // which the parser bounds, recurse.
-        let mut spine = Vec::new();
-        let mut leftmost = expr;
+        let base = self.spine.len();
+        let mut leftmost = id;
         loop {
-            match leftmost {
+            match self.tree.get(leftmost) {
                 Expr::Or(a, b) => {
-                    spine.push((true, *b));
+                    self.spine.push((true, *b));
                     leftmost = *a;
                 }
                 Expr::And(a, b) => {
-                    spine.push((false, *b));
+                    self.spine.push((false, *b));
                     leftmost = *a;
                 }
-                other => {
-                    leftmost = other;
-                    break;
-                }
+                _ => break,
             }
         }
         let mut filter = self.primary(leftmost)?;
         // Innermost first: the right operands in reading order.
-        while let Some((is_or, right)) = spine.pop() {
+        while self.spine.len() > base {
+            let Some((is_or, right)) = self.spine.pop() else {
+                break;
+            };
             let right = Box::new(self.filter(right)?);
             filter = if is_or {
                 Filter::Or(Box::new(filter), right)
@@ -78,20 +86,21 @@ impl Validator<'_> {
         Ok(filter)
     }
 
-    fn primary(&self, expr: Expr<'_>) -> Result<Filter, QueryError> {
-        match expr {
-            Expr::Or(..) | Expr::And(..) => self.filter(expr),
+    fn primary(&mut self, id: ExprId) -> Result<Filter, QueryError> {
+        let tree = self.tree;
+        match tree.get(id) {
+            Expr::Or(..) | Expr::And(..) => self.filter(id),
             Expr::Not(inner) => Ok(Filter::Not(Box::new(self.filter(*inner)?))),
-            Expr::Compare { left, op, right } => self.comparison(left, op, right),
+            Expr::Compare { left, op, right } => self.comparison(left, *op, right),
             Expr::In { field, items } => self.in_list(field, items),
             Expr::Call {
                 function,
                 field,
                 argument,
-            } => self.call(function, field, argument),
+            } => self.call(*function, field, argument),
             Expr::Lambda { quantifier, value } => Ok(Filter::Tags {
-                quantifier,
-                value: value.into_owned(),
+                quantifier: *quantifier,
+                value: value.to_string(),
             }),
         }
     }
@@ -99,10 +108,10 @@ impl Validator<'_> {
     fn call(
         &self,
         function: StringFunction,
-        name: Name<'_>,
-        argument: Operand<'_>,
+        name: &Name<'_>,
+        argument: &Operand<'_>,
     ) -> Result<Filter, QueryError> {
-        let field = self.field(&name)?;
+        let field = self.field(name)?;
         if !matches!(
             field.field_type(),
             FieldType::String | FieldType::NullableString
@@ -120,12 +129,12 @@ impl Validator<'_> {
             }) => Ok(Filter::StringCall {
                 function,
                 field,
-                needle: needle.into_owned(),
+                needle: needle.to_string(),
             }),
             other => Err(QueryError::StringFunctionArgument {
                 function,
                 field,
-                found: describe_operand(&other),
+                found: describe_operand(other),
                 position: self.position(name.at),
             }),
         }
@@ -153,23 +162,21 @@ impl Validator<'_> {
 
     fn comparison(
         &self,
-        left: Operand<'_>,
+        left: &Operand<'_>,
         op: CmpOp,
-        right: Operand<'_>,
+        right: &Operand<'_>,
     ) -> Result<Filter, QueryError> {
         // The field comes first; a literal on the left swaps the operator.
         let (name, op, other) = match (left, right) {
             (Operand::Field(name), other) => (name, op, other),
-            (Operand::Literal(literal), Operand::Field(name)) => {
-                (name, op.flip(), Operand::Literal(literal))
-            }
+            (literal @ Operand::Literal(_), Operand::Field(name)) => (name, op.flip(), literal),
             (Operand::Literal(literal), Operand::Literal(_)) => {
                 return Err(QueryError::ComparisonWithoutField {
                     position: self.position(literal.at),
                 })
             }
         };
-        let field = self.comparable_field(&name)?;
+        let field = self.comparable_field(name)?;
         let position = self.position(name.at);
         if field == Field::Status && op.is_ordering() {
             return Err(QueryError::OrderingOnStatus {
@@ -179,7 +186,7 @@ impl Validator<'_> {
         }
         match other {
             Operand::Field(right_name) => {
-                let right = self.field(&right_name)?;
+                let right = self.field(right_name)?;
                 if !field.field_type().comparable_with(right.field_type()) {
                     return Err(QueryError::TypeMismatch {
                         field,
@@ -213,7 +220,7 @@ impl Validator<'_> {
             Operand::Literal(literal) => Ok(Filter::Compare {
                 field,
                 op,
-                value: typed_value(field, literal.value).map_err(|found| {
+                value: typed_value(field, &literal.value).map_err(|found| {
                     QueryError::TypeMismatch {
                         field,
                         expected: field.field_type().describe(),
@@ -225,12 +232,12 @@ impl Validator<'_> {
         }
     }
 
-    fn in_list(&self, name: Name<'_>, items: Vec<Literal<'_>>) -> Result<Filter, QueryError> {
-        let field = self.comparable_field(&name)?;
+    fn in_list(&self, name: &Name<'_>, items: &[Literal<'_>]) -> Result<Filter, QueryError> {
+        let field = self.comparable_field(name)?;
         let position = self.position(name.at);
         let values = items
-            .into_iter()
-            .map(|item| match item.value {
+            .iter()
+            .map(|item| match &item.value {
                 LiteralValue::Null => Err(QueryError::NullInList { field, position }),
                 value => typed_value(field, value).map_err(|found| QueryError::TypeMismatch {
                     field,
@@ -245,16 +252,16 @@ impl Validator<'_> {
 }
 
 /// The literal as a value of `field`'s type, or how the error names what was given.
-fn typed_value(field: Field, literal: LiteralValue<'_>) -> Result<Value, String> {
+fn typed_value(field: Field, literal: &LiteralValue<'_>) -> Result<Value, String> {
     match (field.field_type(), literal) {
-        (FieldType::Integer, LiteralValue::Integer(i)) => Ok(Value::Integer(i)),
-        (FieldType::DateTime, LiteralValue::DateTime(t)) => Ok(Value::DateTime(t)),
+        (FieldType::Integer, LiteralValue::Integer(i)) => Ok(Value::Integer(*i)),
+        (FieldType::DateTime, LiteralValue::DateTime(t)) => Ok(Value::DateTime(*t)),
         (FieldType::String | FieldType::NullableString, LiteralValue::String(s)) => {
-            Ok(Value::String(s.into_owned()))
+            Ok(Value::String(s.to_string()))
         }
-        (FieldType::Status, LiteralValue::String(s)) => ImageStatus::from_code(&s)
+        (FieldType::Status, LiteralValue::String(s)) => ImageStatus::from_code(s)
             .map(Value::Status)
-            .map_err(|_| format!("'{}'", shorten(&s))),
+            .map_err(|_| format!("'{}'", shorten(s))),
         (_, other) => Err(other.describe().to_string()),
     }
 }
