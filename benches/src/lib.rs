@@ -1,0 +1,29 @@
+//! Benchmarks of DAM Core. The inputs live here so that benches and any quick checks share them.
+
+/// `$filter` inputs: (name, text). Each is valid under the contract.
+pub const FILTERS: [(&str, &str); 5] = [
+    ("one_eq", "numLinks eq 5"),
+    (
+        "five_clauses",
+        "status eq 'Ok' and numLinks gt 3 or fileType in ('jpg', 'png') and contains(reference, 'logo') and createdOn ge 2024-01-01T00:00:00Z",
+    ),
+    (
+        "in_20",
+        "id in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)",
+    ),
+    (
+        "nested_not_parens",
+        "not (numLinks eq 0 and (status eq 'Vd' or not (width gt 100 and height gt 100)))",
+    ),
+    ("tags_any", "tags/any(t: t eq 'red')"),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_input_is_valid() {
+        for (name, text) in super::FILTERS {
+            assert!(dam_core::query::parse_filter(text).is_ok(), "{name}");
+        }
+    }
+}
