@@ -143,6 +143,10 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = form_decode(raw_name, "query")?;
         if !name.starts_with('$') {
+            // Ignored, but a malformed escape or bad UTF-8 anywhere is still a 400 (§8).
+            if let Err(e) = form_decode(raw_value, "query") {
+                deferred.get_or_insert(e);
+            }
             continue;
         }
         let Some(slot) = SUPPORTED.iter().position(|s| *s == name) else {
