@@ -146,6 +146,7 @@ macro_rules! __with_checks {
             filter_tags_any_all,
             filter_field_to_field,
             filter_boolean_logic,
+            filter_sql_lookalike_values,
             order_by_each_sortable_field,
             order_by_status_code,
             order_by_strings_by_code_point,

@@ -15,6 +15,7 @@ mod concurrency;
 mod filters;
 mod listing;
 mod ordering;
+mod security;
 mod tenants;
 mod writes;
 
@@ -33,6 +34,7 @@ pub use ordering::{
     order_by_each_sortable_field, order_by_status_code, order_by_strings_by_code_point,
     order_by_two_keys_and_id_tie_break,
 };
+pub use security::filter_sql_lookalike_values;
 pub use tenants::{
     fixture_clash_is_refused_atomically, fixture_load_round_trips, is_empty_tracks_images,
     key_lookup, tenant_isolation_reads, tenant_isolation_writes,
