@@ -6,7 +6,7 @@
 //! one lost to a panicking task is replaced — except for an in-memory database, which would
 //! come back empty and is reported lost instead.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -66,7 +66,8 @@ impl Pool {
                 if !*read_only {
                     flags |= OpenFlags::SQLITE_OPEN_CREATE;
                 }
-                let conn = Connection::open_with_flags(path, flags)?;
+                let conn =
+                    Connection::open_with_flags(path, flags).map_err(|e| without_path(e, path))?;
                 schema::configure(&conn, busy_timeout)?;
                 if *read_only {
                     conn.pragma_update(None, "query_only", true)?;
@@ -117,5 +118,23 @@ impl Pool {
             result
         });
         task.await.map_err(AdapterError::Task)?
+    }
+}
+
+/// rusqlite names the file in an open error (`unable to open database file: /path`); readers
+/// open on demand, so that error can reach a request's log line, which must not hold a path
+/// (contract §6, §8). The caller that chose the path names it where it should (start-up).
+fn without_path(error: rusqlite::Error, path: &Path) -> rusqlite::Error {
+    match error {
+        rusqlite::Error::SqliteFailure(code, Some(msg)) => {
+            let shown = path.to_string_lossy();
+            let msg = if shown.is_empty() {
+                msg
+            } else {
+                msg.replace(shown.as_ref(), "the database file")
+            };
+            rusqlite::Error::SqliteFailure(code, Some(msg))
+        }
+        other => other,
     }
 }

@@ -1,0 +1,265 @@
+//! Contract §6 and §8 "Logs": real storage faults of the SQLite file, driven through the
+//! service facade, give a generic 500 whose problem document holds no SQL, path or key, and
+//! log the driver's cause without SQL text, the database path, the API key or its digest.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{fixture, image};
+use dam_core::{ImageService, ImageStatus, ImageStore, KeyDigest, ProblemDetails};
+use dam_store_memory::MemoryStore;
+use dam_store_sqlite::{SqliteOptions, SqliteStore};
+use rusqlite::Connection;
+use tracing_subscriber::util::SubscriberInitExt;
+
+const KEY: &str = "sqlite-secret-key-Zq81";
+const FILE: &str = "dam-secret-store.sqlite3";
+
+/// Everything the test's subscriber writes, at every level.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures this thread's `tracing` output (the test runs on a current-thread runtime, so
+    /// the service logs on this thread) until the guard drops.
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let guard = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish()
+            .set_default();
+        (logs, guard)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+/// What neither a problem document nor a log line may hold.
+fn forbidden(path: &Path) -> Vec<String> {
+    let digest = KeyDigest::of(KEY).to_hex();
+    let mut words: Vec<String> = ["SELECT", "INSERT", "DELETE FROM", "UPDATE ", " WHERE "]
+        .map(String::from)
+        .into();
+    words.push(path.display().to_string());
+    words.push(
+        path.parent()
+            .map_or(String::new(), |p| p.display().to_string()),
+    );
+    words.push(FILE.to_string());
+    words.push(KEY.to_string());
+    words.push(digest.to_lowercase());
+    words.push(digest.to_uppercase());
+    words
+}
+
+fn assert_clean(what: &str, text: &str, path: &Path) {
+    for word in forbidden(path) {
+        assert!(!word.is_empty());
+        assert!(!text.contains(&word), "{what} holds {word:?}:\n{text}");
+    }
+}
+
+/// A generic 500 whose serialized document and the logs since `mark` are clean; the log
+/// holds the storage failure at error level with a cause.
+fn assert_safe_500(problem: &ProblemDetails, logs: &Logs, mark: usize, path: &Path) {
+    assert_eq!(problem.status, 500, "{problem:?}");
+    assert!(problem.errors.is_none());
+    let body = serde_json::to_string(problem).unwrap();
+    assert_clean("the problem document", &body, path);
+    assert!(!body.contains("sqlite"), "{body}");
+    let all = logs.text();
+    let new = &all[mark..];
+    assert!(
+        new.contains("ERROR") && new.contains("storage failure") && new.contains("sqlite"),
+        "the failure and its cause are logged:\n{new}"
+    );
+    assert_clean("the log", new, path);
+}
+
+fn db(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join(FILE)
+}
+
+/// A store at `path` with tenant `t` (key [`KEY`]) holding images 1..=3, image 2 processing.
+async fn seeded(path: &Path, options: SqliteOptions) -> Arc<SqliteStore> {
+    let store = SqliteStore::open_with(path, options).unwrap();
+    let mut images: Vec<_> = (1..=3).map(|n| image(n, &format!("img-{n}.jpg"))).collect();
+    images[1].status = ImageStatus::Updating;
+    images[0].tags = vec!["red".into()];
+    store
+        .load_fixture(&fixture(vec![("t", vec![KEY], images)]))
+        .await
+        .unwrap();
+    Arc::new(store)
+}
+
+/// Keys served by a healthy memory store, so a fault of the image tables is reached.
+async fn healthy_keys() -> Arc<MemoryStore> {
+    let keys = MemoryStore::new();
+    keys.load_fixture(&fixture(vec![("t", vec![KEY], vec![])]))
+        .await
+        .unwrap();
+    Arc::new(keys)
+}
+
+/// Another process changes the file under the store.
+fn tamper(path: &Path, sql: &str) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+#[tokio::test]
+async fn dropped_tables_give_clean_500s_and_clean_logs() {
+    let (logs, _guard) = Logs::capture();
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    let store = seeded(&path, SqliteOptions::default()).await;
+    let service = ImageService::new(store.clone(), healthy_keys().await);
+    // Healthy first: the list works.
+    let page = service
+        .list_images(Some(KEY.as_bytes()), Some("$count=true"), "/image")
+        .await
+        .unwrap();
+    assert_eq!(page.count, Some(3));
+
+    // A column gone. The driver reports it with the statement's text and an offset, when a
+    // fresh connection prepares the statement (a store opened after the change).
+    tamper(&path, "ALTER TABLE images RENAME COLUMN num_links TO gone;");
+    let reopened = Arc::new(SqliteStore::open(&path).unwrap());
+    let fresh = ImageService::new(reopened, healthy_keys().await);
+    for (service, query) in [(&service, "$orderby=numLinks"), (&fresh, "$top=1")] {
+        let mark = logs.text().len();
+        let problem = service
+            .list_images(Some(KEY.as_bytes()), Some(query), "/image")
+            .await
+            .unwrap_err();
+        assert_safe_500(&problem, &logs, mark, &path);
+    }
+
+    tamper(
+        &path,
+        "PRAGMA foreign_keys = OFF; DROP TABLE image_tags; DROP TABLE images;",
+    );
+    let queries = [
+        None,
+        Some("$filter=reference eq 'img-1.jpg' and tags/any(t: t eq 'red')&$count=true"),
+        Some("$orderby=createdOn desc&$top=1&$skip=1"),
+    ];
+    for query in queries {
+        let mark = logs.text().len();
+        let problem = service
+            .list_images(Some(KEY.as_bytes()), query, "/image")
+            .await
+            .unwrap_err();
+        assert_safe_500(&problem, &logs, mark, &path);
+    }
+    let mark = logs.text().len();
+    let problem = service
+        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &path);
+
+    // The key table too: authentication itself fails.
+    tamper(&path, "DROP TABLE api_keys;");
+    let service = ImageService::new(store.clone(), store);
+    let mark = logs.text().len();
+    let problem = service
+        .list_images(Some(KEY.as_bytes()), None, "/image")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &path);
+}
+
+#[tokio::test]
+async fn a_lock_held_past_the_busy_timeout_gives_a_clean_500_and_clean_logs() {
+    let (logs, _guard) = Logs::capture();
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    let options = SqliteOptions::default().busy_timeout(Duration::from_millis(100));
+    let store = seeded(&path, options).await;
+    let service = ImageService::new(store.clone(), store);
+    let held = Connection::open(&path).unwrap();
+    held.execute_batch("BEGIN IMMEDIATE; UPDATE meta SET value = value;")
+        .unwrap();
+    let mark = logs.text().len();
+    let problem = service
+        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &path);
+    assert!(logs.text()[mark..].contains("locked"), "{}", logs.text());
+    drop(held);
+    // The lock gone, the same request succeeds: the 500 was the fault, nothing else.
+    service
+        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
+    let (logs, _guard) = Logs::capture();
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    let store = seeded(&path, SqliteOptions::default()).await;
+    let service = ImageService::new(store.clone(), store);
+    // A value the domain refuses, written behind the adapter's back.
+    tamper(
+        &path,
+        "PRAGMA ignore_check_constraints = ON; UPDATE images SET reference = '' WHERE id = 3;",
+    );
+    let mark = logs.text().len();
+    let problem = service
+        .list_images(Some(KEY.as_bytes()), None, "/image")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &path);
+}
+
+#[tokio::test]
+async fn a_file_gone_under_a_running_store_gives_a_clean_500_and_clean_logs() {
+    let (logs, _guard) = Logs::capture();
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    // Loading writes through the writer only: no reader connection is open yet.
+    let store = seeded(&path, SqliteOptions::default()).await;
+    let service = ImageService::new(store, healthy_keys().await);
+    // An operator (or a cleanup job) removes the directory under the running store; readers,
+    // opened on demand, now fail to open the file.
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    let mark = logs.text().len();
+    let problem = service
+        .list_images(Some(KEY.as_bytes()), None, "/image")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &path);
+    assert!(
+        logs.text()[mark..].contains("unable to open"),
+        "{}",
+        logs.text()
+    );
+}
