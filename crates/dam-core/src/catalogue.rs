@@ -416,18 +416,6 @@ fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-const SORTABLE: [&str; 10] = [
-    "id",
-    "reference",
-    "fileType",
-    "status",
-    "numLinks",
-    "createdOn",
-    "modifiedOn",
-    "width",
-    "height",
-    "sizeInBytes",
-];
 const INTEGER_FIELDS: [&str; 5] = ["id", "numLinks", "width", "height", "sizeInBytes"];
 const URL_FIELDS: [&str; 4] = [
     "originalUrl",
@@ -435,6 +423,10 @@ const URL_FIELDS: [&str; 4] = [
     "thumbnailMediumUrl",
     "thumbnailPreviewUrl",
 ];
+
+fn sortable() -> impl Strategy<Value = &'static str> + Clone {
+    proptest::sample::select(crate::query::Field::SORTABLE.to_vec()).prop_map(|f| f.name())
+}
 
 fn one_of(items: &'static [&'static str]) -> impl Strategy<Value = &'static str> + Clone {
     proptest::sample::select(items)
@@ -523,7 +515,7 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
             .prop_filter("boolean", |v| v != "true" && v != "false")
             .prop_map(|v| list(format!("$count={v}&$orderby=tags")))
             .boxed(),
-        "orderby-empty-item" => one_of(&SORTABLE)
+        "orderby-empty-item" => sortable()
             .prop_flat_map(|f| {
                 prop_oneof![
                     Just(format!("{f},")),
@@ -533,7 +525,7 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
             })
             .prop_map(|o| list(format!("$orderby={}", encode(&o))))
             .boxed(),
-        "orderby-too-many-words" => (one_of(&SORTABLE), one_of(&["asc", "desc"]), "[a-z]{1,5}")
+        "orderby-too-many-words" => (sortable(), one_of(&["asc", "desc"]), "[a-z]{1,5}")
             .prop_map(|(f, d, w)| list(format!("$orderby={}", encode(&format!("{f} {d} {w}")))))
             .boxed(),
         "orderby-unknown-field" => not_a_field()
@@ -548,11 +540,11 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
         ])
         .prop_map(|f| list(format!("$orderby=id,{f}")))
         .boxed(),
-        "orderby-direction" => (one_of(&SORTABLE), "[a-zA-Z]{1,8}")
+        "orderby-direction" => (sortable(), "[a-zA-Z]{1,8}")
             .prop_filter("direction", |(_, d)| d != "asc" && d != "desc")
             .prop_map(|(f, d)| list(format!("$orderby={f}%20{d}")))
             .boxed(),
-        "orderby-duplicate" => (one_of(&SORTABLE), one_of(&["", " asc", " desc"]))
+        "orderby-duplicate" => (sortable(), one_of(&["", " asc", " desc"]))
             .prop_map(|(f, d)| list(format!("$orderby={}", encode(&format!("{f},{f}{d}")))))
             .boxed(),
         "empty-filter" => " {0,6}".prop_map(|s| filter(&s)).boxed(),

@@ -108,3 +108,16 @@ impl From<StoreError> for DamError {
         DamError::Storage(e)
     }
 }
+
+/// An error and its sources, one after the other (`outer: inner: …`), for a log line or a
+/// start-up message. Never put this in a response: sources may hold internal detail.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

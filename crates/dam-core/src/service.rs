@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::auth::ApiKey;
-use crate::error::DamError;
+use crate::error::{error_chain, DamError};
 use crate::image::{Image, ImageId, ImageStatus, TenantId, Timestamp};
 use crate::problem::{ProblemDetails, DEFAULT_TYPE_BASE};
 use crate::query::parse_query_string;
@@ -165,7 +165,7 @@ impl ImageService {
     /// their cause, which never reaches the document.
     pub fn problem(&self, error: &DamError, path: &str) -> ProblemDetails {
         if let DamError::Storage(cause) = error {
-            tracing::error!(error = %display_chain(cause), "storage failure");
+            tracing::error!(error = %error_chain(cause), "storage failure");
         }
         error.to_problem(&self.config.problem_type_base, path)
     }
@@ -203,16 +203,4 @@ impl ImageService {
             other => DamError::Storage(other),
         })
     }
-}
-
-/// An error and its sources, for a log line.
-fn display_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use dam_core::error::error_chain;
 use dam_core::{Fixture, ImageService, ImageStore, KeyStore, ServiceConfig, StoreError};
 use dam_store_memory::MemoryStore;
 use dam_store_postgres::{PostgresConfig, PostgresStore};
@@ -204,16 +205,4 @@ fn announce(address: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on http://{address}")?;
     out.flush()
-}
-
-/// An error and its sources, one after the other.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
