@@ -1,0 +1,277 @@
+//! Contract §2 and §6/§8 on PostgreSQL: keys are stored only as digests (every column of every
+//! table of the schema is scanned as text), and real storage faults driven through the
+//! service facade give a generic 500 and log lines without SQL, the URL, the key or its
+//! digest. Skipped (said) when `DAM_TEST_POSTGRES_URL` is not set.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{admin, config, database_url, drop_schema, unique_schema, TestStore};
+use dam_core::{
+    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ImageStore, KeyDigest, KeyStore,
+    ProblemDetails, Reference, TenantData, TenantId, Timestamp,
+};
+use tracing_subscriber::util::SubscriberInitExt;
+
+const KEY: &str = "pg-secret-key-Wx73";
+const OTHER_KEY: &str = "pg-other-secret-key-Kj02";
+
+fn image(id: i64, reference: &str) -> Image {
+    let mut image = Image::new(
+        ImageId::new(id).unwrap(),
+        Reference::new(reference).unwrap(),
+        FileType::new("jpg").unwrap(),
+        ImageStatus::Ready,
+        Timestamp::from_unix_seconds(1_704_067_200).unwrap(),
+    );
+    image.tags = vec!["red".into()];
+    image
+}
+
+fn seed() -> Fixture {
+    Fixture {
+        tenants: vec![
+            TenantData {
+                tenant: TenantId::new("acme").unwrap(),
+                keys: vec![KeyDigest::of(KEY)],
+                images: vec![image(1, "a.jpg"), image(2, "b.jpg")],
+            },
+            TenantData {
+                tenant: TenantId::new("other").unwrap(),
+                keys: vec![KeyDigest::of(OTHER_KEY)],
+                images: vec![image(3, "a.jpg")],
+            },
+        ],
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn every_column_of_the_schema_holds_keys_only_as_digests() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    store.load_fixture(&seed()).await.unwrap();
+    // The keys work, so they were stored in some form.
+    let owner = store.tenant_for_key(&KeyDigest::of(KEY)).await.unwrap();
+    assert_eq!(owner, Some(TenantId::new("acme").unwrap()));
+    let db = admin(&store.url).await;
+    let tables: Vec<String> = db
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            &[&store.schema],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(tables.contains(&"dam_api_keys".to_string()), "{tables:?}");
+    assert!(tables.contains(&"dam_images".to_string()), "{tables:?}");
+    // Every row of every table, all columns rendered as text (bytea as \x…).
+    let mut dump = String::new();
+    for table in &tables {
+        let rows = db
+            .query(
+                &format!("SELECT t::text FROM {}.{table} AS t", store.schema),
+                &[],
+            )
+            .await
+            .unwrap();
+        for row in rows {
+            dump.push_str(&row.get::<_, String>(0));
+            dump.push('\n');
+        }
+    }
+    for key in [KEY, OTHER_KEY] {
+        let digest = KeyDigest::of(key);
+        // The scan sees the digest column...
+        assert!(dump.contains(&digest.to_hex().to_lowercase()), "{dump}");
+        // ...and nowhere the key: not as text, not as bytes.
+        assert!(
+            !dump.contains(key),
+            "the key {key} is stored in clear:\n{dump}"
+        );
+        assert!(!dump.contains(&hex(key.as_bytes())), "{dump}");
+    }
+}
+
+/// Everything the test's subscriber writes, at every level.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures this thread's `tracing` output (current-thread runtime: the service logs on
+    /// this thread) until the guard drops: everything at every level, except the driver's
+    /// own debug and trace events, which print every statement and its parameters (a key's
+    /// digest among them) and which `dam-server` therefore caps at `info` whatever
+    /// `RUST_LOG` says (`dam_server::log_subscriber`).
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let guard = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "trace,tokio_postgres=info",
+            ))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish()
+            .set_default();
+        (logs, guard)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+/// A generic 500 whose document and the logs since `mark` hold no SQL, URL, key or digest;
+/// the log holds the storage failure at error level.
+fn assert_safe_500(problem: &ProblemDetails, logs: &Logs, mark: usize, url: &str) {
+    assert_eq!(problem.status, 500, "{problem:?}");
+    assert!(problem.errors.is_none());
+    let body = serde_json::to_string(problem).unwrap();
+    let all = logs.text();
+    let new = &all[mark..];
+    assert!(
+        new.contains("ERROR") && new.contains("storage failure") && new.contains("postgres"),
+        "the failure and its cause are logged:\n{new}"
+    );
+    let digest = KeyDigest::of(KEY).to_hex();
+    let forbidden = [
+        "SELECT",
+        "INSERT",
+        "DELETE FROM",
+        "UPDATE ",
+        " WHERE ",
+        url,
+        "postgres://",
+        KEY,
+        &digest.to_lowercase(),
+        &digest.to_uppercase(),
+    ];
+    for (what, text) in [("the problem document", body.as_str()), ("the log", new)] {
+        for word in forbidden {
+            assert!(!text.contains(word), "{what} holds {word:?}:\n{text}");
+        }
+    }
+    assert!(!body.contains("postgres"), "{body}");
+}
+
+#[tokio::test]
+async fn storage_faults_give_clean_500s_and_clean_logs() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let (logs, _guard) = Logs::capture();
+    store.load_fixture(&seed()).await.unwrap();
+    let (url, schema) = (store.url.clone(), store.schema.clone());
+    let store = Arc::new(store);
+    let service = ImageService::new(store.clone(), store.clone());
+    let key = Some(KEY.as_bytes());
+    assert_eq!(
+        service
+            .list_images(key, Some("$count=true"), "/image")
+            .await
+            .unwrap()
+            .count,
+        Some(2)
+    );
+    let db = admin(&url).await;
+
+    // A column renamed behind the adapter's back.
+    db.batch_execute(&format!(
+        "ALTER TABLE {schema}.dam_images RENAME COLUMN num_links TO gone"
+    ))
+    .await
+    .unwrap();
+    for query in [None, Some("$filter=numLinks gt 0&$orderby=numLinks desc")] {
+        let mark = logs.text().len();
+        let problem = service.list_images(key, query, "/image").await.unwrap_err();
+        assert_safe_500(&problem, &logs, mark, &url);
+    }
+    // The image table gone.
+    db.batch_execute(&format!("DROP TABLE {schema}.dam_images"))
+        .await
+        .unwrap();
+    let mark = logs.text().len();
+    let problem = service
+        .delete_image(key, "1", "/image/1")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &url);
+    // The key table gone: authentication itself fails.
+    db.batch_execute(&format!("DROP TABLE {schema}.dam_api_keys"))
+        .await
+        .unwrap();
+    let mark = logs.text().len();
+    let problem = service.list_images(key, None, "/image").await.unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &url);
+}
+
+#[tokio::test]
+async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
+    let Some(url) = database_url() else {
+        return;
+    };
+    let (logs, _guard) = Logs::capture();
+    let schema = unique_schema();
+    let store = common::connect(
+        config(&url, &schema)
+            .with_pool_size(2)
+            .unwrap()
+            .with_timeout(Duration::from_millis(300)),
+    )
+    .await;
+    struct Cleanup(String, String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            drop_schema(&self.0, &self.1);
+        }
+    }
+    let _cleanup = Cleanup(url.clone(), schema.clone());
+    store.load_fixture(&seed()).await.unwrap();
+    let store = Arc::new(store);
+    let service = ImageService::new(store.clone(), store);
+    // Another session holds the row, so the delete waits past the timeout.
+    let mut db = admin(&url).await;
+    let tx = db.transaction().await.unwrap();
+    tx.execute(
+        &format!("SELECT 1 FROM {schema}.dam_images WHERE id = 1 FOR UPDATE"),
+        &[],
+    )
+    .await
+    .unwrap();
+    let mark = logs.text().len();
+    let problem = service
+        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
+        .await
+        .unwrap_err();
+    assert_safe_500(&problem, &logs, mark, &url);
+    tx.rollback().await.unwrap();
+    // The lock gone, the same request succeeds.
+    service
+        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
+        .await
+        .unwrap();
+}
