@@ -27,6 +27,7 @@
 pub mod cli;
 pub mod demo;
 mod layers;
+mod logging;
 mod response;
 mod routes;
 mod server;
@@ -34,6 +35,7 @@ pub mod startup;
 
 pub use cli::Cli;
 pub use layers::Limits;
+pub use logging::log_subscriber;
 pub use response::ApiError;
 pub use routes::router;
 pub use server::{bind, serve, shutdown_signal};

@@ -4,18 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dam_server::Cli;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // Parsed first: a usage error exits with clap's message and code 2.
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    dam_server::log_subscriber(rust_log.as_deref(), std::io::stderr).init();
     match dam_server::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
