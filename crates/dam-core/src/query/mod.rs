@@ -22,5 +22,5 @@ pub use model::{
     CmpOp, Field, FieldType, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction,
     Value, MAX_TOP,
 };
-pub use options::{parse_query_string, ListRequest};
+pub use options::{parse_query_string, ListRequest, MAX_QUERY_STRING_BYTES};
 pub use orderby::parse_orderby;
