@@ -55,6 +55,7 @@ mod sql;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,7 +119,13 @@ impl SqliteOptions {
 pub struct SqliteStore {
     writer: Arc<Pool>,
     readers: Arc<Pool>,
+    /// Inserts and deletes so far, to refresh the planner's statistics now and then.
+    writes: AtomicU64,
 }
+
+/// Inserts and deletes between two refreshes of the planner's statistics (a store that starts
+/// empty and fills up through the API gets them too, not only at the next start).
+const WRITES_PER_OPTIMIZE: u64 = 10_000;
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -151,6 +158,7 @@ impl SqliteStore {
         let mut conn = Pool::open(&writer_source, options.busy_timeout)?;
         schema::enable_wal(&conn)?;
         schema::migrate(&mut conn)?;
+        schema::optimize(&conn);
         let writer = Pool::new(writer_source, 1, options.busy_timeout, Some(conn));
         let reader_source = Source::File {
             path,
@@ -160,6 +168,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Arc::new(writer),
             readers: Arc::new(readers),
+            writes: AtomicU64::new(0),
         })
     }
 
@@ -181,7 +190,13 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Arc::clone(&pool),
             readers: pool,
+            writes: AtomicU64::new(0),
         })
+    }
+
+    /// Counts a write; true when this one should refresh the statistics after it.
+    fn count_write(&self) -> bool {
+        self.writes.fetch_add(1, Ordering::Relaxed) % WRITES_PER_OPTIMIZE == WRITES_PER_OPTIMIZE - 1
     }
 }
 
@@ -206,9 +221,16 @@ impl ImageStore for SqliteStore {
 
     async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
         let tenant = tenant.as_str().to_string();
+        let refresh = self.count_write();
         Ok(self
             .writer
-            .run(move |conn| ops::insert(conn, &tenant, image))
+            .run(move |conn| {
+                let inserted = ops::insert(conn, &tenant, image);
+                if refresh {
+                    schema::optimize(conn);
+                }
+                inserted
+            })
             .await?)
     }
 
@@ -228,9 +250,16 @@ impl ImageStore for SqliteStore {
 
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         let tenant = tenant.as_str().to_string();
+        let refresh = self.count_write();
         Ok(self
             .writer
-            .run(move |conn| ops::delete(conn, &tenant, id.get()))
+            .run(move |conn| {
+                let deleted = ops::delete(conn, &tenant, id.get());
+                if refresh {
+                    schema::optimize(conn);
+                }
+                deleted
+            })
             .await?)
     }
 

@@ -12,6 +12,7 @@ use dam_core::{
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::error::{AdapterError, OpError};
+use crate::schema;
 use crate::sql::{ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
 
 fn invalid(column: &'static str) -> impl FnOnce(ValueError) -> AdapterError {
@@ -311,6 +312,8 @@ pub(crate) fn load_fixture(conn: &mut Connection, fixture: &Fixture) -> Result<(
     }
     record_max(&tx, max_id)?;
     tx.commit()?;
+    // A bulk load changes the table's size the most: gather statistics for the planner now.
+    schema::optimize(conn);
     Ok(())
 }
 
