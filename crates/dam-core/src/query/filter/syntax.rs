@@ -474,11 +474,11 @@ fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let field = match first {
         Operand::Field(field) => field,
         Operand::Literal(_) => {
-            return after.expected(format!(
-                "{} to take a field as its first argument, not {}",
-                function.name(),
-                describe(rest.peek())
-            ))
+            // Located at the literal (§8: the token where the problem was found).
+            return rest.expected(format!(
+                "{} to take a field as its first argument",
+                function.name()
+            ));
         }
     };
     let (rest, _) = expect("','", punct(TokenKind::Comma))(after)?;
