@@ -223,7 +223,7 @@ impl ImageStore for Mutant {
                 if image.status.is_processing() {
                     return Err(StoreError::BeingProcessed);
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 let at = Timestamp::parse("2030-01-01T00:00:00").unwrap();
                 let _ = self
                     .inner

@@ -15,6 +15,9 @@ use crate::StoreFactory;
 
 const TASKS: usize = 20;
 const ROUNDS: usize = 60;
+/// How long one side of a race waits on staggered rounds, so that both orders (and a lock
+/// landing inside a non-atomic delete) occur whatever the scheduler does.
+const STAGGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// 20 tasks delete one image at once: exactly one succeeds, the others get `NotFound`.
 /// Repeated for several images.
@@ -68,6 +71,10 @@ pub async fn delete_racing_set_status<F: StoreFactory>(factory: F) {
             let (store, barrier, tenant) = (Arc::clone(&store), Arc::clone(&barrier), acme());
             tokio::spawn(async move {
                 barrier.wait().await;
+                if round % 3 == 2 {
+                    // let the lock go first: a delete that comes second must see it
+                    tokio::time::sleep(STAGGER).await;
+                }
                 store.delete(&tenant, stored.id).await
             })
         };
@@ -75,6 +82,11 @@ pub async fn delete_racing_set_status<F: StoreFactory>(factory: F) {
             let (store, barrier, tenant) = (Arc::clone(&store), Arc::clone(&barrier), acme());
             tokio::spawn(async move {
                 barrier.wait().await;
+                if round % 3 == 1 {
+                    // let the delete start first: a lock that lands in the middle of a
+                    // check-then-delete must not let the delete through
+                    tokio::time::sleep(STAGGER).await;
+                }
                 let at = ts("2030-01-01T00:00:00");
                 store
                     .set_status(&tenant, stored.id, ImageStatus::Updating, at)
