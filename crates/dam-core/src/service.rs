@@ -178,7 +178,11 @@ impl ImageService {
         let tenant = self.authenticate(api_key).await?;
         let request = parse_query_string(raw_query)?;
         let page = self.images.list(&tenant, &request.query).await?;
-        let next_link = (page.has_more && request.query.top > 0).then(|| request.next_link());
+        let next_link = if page.has_more {
+            request.next_link()
+        } else {
+            None
+        };
         Ok(ListResponse {
             items: page.items,
             count: if request.query.count {

@@ -36,12 +36,25 @@ impl ListRequest {
     /// The `@nextLink` of the page after this one: `/image?` with `$filter`, `$orderby` and
     /// `$count` as received (percent-encoded again) and the next `$top`/`$skip`.
     ///
+    /// `None` when there is no next page to link to: with `$top=0`, or when the next `$skip`
+    /// would pass the largest one accepted (`i64::MAX`), which no store can reach.
+    ///
     /// ```
     /// use dam_core::query::parse_query_string;
     /// let req = parse_query_string(Some("$top=2&$skip=4&$count=true&x=1")).unwrap();
-    /// assert_eq!(req.next_link(), "/image?$count=true&$top=2&$skip=6");
+    /// assert_eq!(req.next_link().unwrap(), "/image?$count=true&$top=2&$skip=6");
+    /// let last = parse_query_string(Some("$top=2&$skip=9223372036854775807")).unwrap();
+    /// assert_eq!(last.next_link(), None);
     /// ```
-    pub fn next_link(&self) -> String {
+    pub fn next_link(&self) -> Option<String> {
+        let next_skip = self
+            .query
+            .skip
+            .checked_add(u64::from(self.query.top))
+            .filter(|n| *n <= i64::MAX as u64)?;
+        if self.query.top == 0 {
+            return None;
+        }
         let mut link = String::from("/image?");
         for (name, value) in [
             ("$filter", &self.filter_text),
@@ -55,9 +68,8 @@ impl ListRequest {
                 link.push('&');
             }
         }
-        let next_skip = self.query.skip.saturating_add(u64::from(self.query.top));
         link.push_str(&format!("$top={}&$skip={}", self.query.top, next_skip));
-        link
+        Some(link)
     }
 }
 
@@ -340,14 +352,34 @@ mod tests {
     }
 
     #[test]
+    fn no_next_link_past_the_largest_skip_or_with_top_zero() {
+        // found by the query_string fuzz target: the link must itself be a valid request
+        let req = parse_query_string(Some("$skip=09223372036854775807&")).unwrap();
+        assert_eq!(req.next_link(), None);
+        let req = parse_query_string(Some("$skip=9223372036854775707&$top=100")).unwrap();
+        let link = req.next_link().unwrap();
+        assert!(link.ends_with("$skip=9223372036854775807"), "{link}");
+        assert!(parse_query_string(link.strip_prefix("/image?")).is_ok());
+        let req = parse_query_string(Some("$skip=9223372036854775708&$top=100")).unwrap();
+        assert_eq!(req.next_link(), None);
+        assert_eq!(
+            parse_query_string(Some("$top=0")).unwrap().next_link(),
+            None
+        );
+    }
+
+    #[test]
     fn next_link_reencodes_and_keeps_options_in_order() {
         let req = parse_query_string(Some("$count=false&$top=5&$skip=10&utm=1")).unwrap();
-        assert_eq!(req.next_link(), "/image?$count=false&$top=5&$skip=15");
+        assert_eq!(
+            req.next_link().unwrap(),
+            "/image?$count=false&$top=5&$skip=15"
+        );
         assert_eq!(form_decode("a%2Bb+c", "x").unwrap(), "a+b c");
         let mut req = req;
         req.filter_text = Some("reference eq 'a+b&c'".into());
         assert_eq!(
-            req.next_link(),
+            req.next_link().unwrap(),
             "/image?$filter=reference%20eq%20%27a%2Bb%26c%27&$count=false&$top=5&$skip=15"
         );
     }
