@@ -16,7 +16,7 @@ use std::fmt::Write;
 use dam_core::query::{
     CmpOp, Field, FieldType, Filter, Instant, Quantifier, SortKey, StringFunction, Value,
 };
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 /// A bound parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,16 @@ impl Param {
             Param::Text(v) => v,
             Param::Ints(v) => v,
             Param::Texts(v) => v,
+        }
+    }
+
+    /// The type the placeholder is declared with (the SQL casts it to that type too).
+    fn pg_type(&self) -> Type {
+        match self {
+            Param::Int(_) => Type::INT8,
+            Param::Text(_) => Type::TEXT,
+            Param::Ints(_) => Type::INT8_ARRAY,
+            Param::Texts(_) => Type::TEXT_ARRAY,
         }
     }
 }
@@ -116,9 +126,13 @@ impl SqlBuilder {
         &self.sql
     }
 
-    /// The parameters, in placeholder order, as the driver takes them.
-    pub(crate) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.params.iter().map(Param::as_sql).collect()
+    /// The parameters, in placeholder order, each with its type, as
+    /// [`tokio_postgres::Client::query_typed`] takes them.
+    pub(crate) fn typed_params(&self) -> Vec<(&(dyn ToSql + Sync), Type)> {
+        self.params
+            .iter()
+            .map(|p| (p.as_sql(), p.pg_type()))
+            .collect()
     }
 
     /// Appends a boolean SQL expression equivalent to `filter`; never NULL.

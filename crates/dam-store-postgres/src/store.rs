@@ -153,6 +153,12 @@ impl PostgresStore {
             .bind(crate::sql::Param::Int(skip))
             .push("::bigint");
 
+        // Each filter shape is its own statement text, so a cache of prepared statements would
+        // grow without bound (deadpool's is per connection and never evicts), and preparing an
+        // unnamed statement first costs a round trip of its own. `query_typed` declares the
+        // parameters' types and sends parse, bind and execute together: one round trip, and a
+        // plan for these very values (no generic plan that fits a first page but not a far
+        // `$skip`).
         let mut client = self.client().await?;
         let (rows, total) = if query.count {
             // Page and count from one snapshot, so they agree.
@@ -164,11 +170,11 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
             let rows = tx
-                .query(page.sql(), &page.params())
+                .query_typed(page.sql(), &page.typed_params())
                 .await
                 .map_err(backend)?;
             let total: i64 = tx
-                .query_one(count.sql(), &count.params())
+                .query_typed_one(count.sql(), &count.typed_params())
                 .await
                 .and_then(|row| row.try_get(0))
                 .map_err(backend)?;
@@ -176,7 +182,7 @@ impl PostgresStore {
             (rows, Some(u64::try_from(total).map_err(backend)?))
         } else {
             let rows = client
-                .query(page.sql(), &page.params())
+                .query_typed(page.sql(), &page.typed_params())
                 .await
                 .map_err(backend)?;
             (rows, None)
