@@ -5,7 +5,9 @@
 //! The query: `$filter=fileType eq 'jpg' and status in ('Ok','Re') and numLinks ge 3`,
 //! `$orderby=createdOn desc`, `$top=100`, first page and `$skip=10000`.
 //!
-//! 100 000 images in 10 tenants by default; `DAM_BENCH_IMAGES=1000000` for a million.
+//! 100 000 images in 10 tenants by default; `DAM_BENCH_IMAGES=1000000` for a million. Before
+//! the criterion runs, each case prints the medians of 200 alternating adapter and hand-written
+//! runs and their ratio, which a shared machine's drifting load skews less.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -13,111 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as Clock};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dam_core::query::{CmpOp, Field, Filter, ListQuery, SortKey, Value};
-use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageStatus, ImageStore, Reference, TenantData, TenantId,
-    Timestamp,
-};
+use dam_benches::store_data::{fixture, image_count, interleaved_medians, query, tenant};
+use dam_core::{FileType, Image, ImageId, ImageStatus, ImageStore, Reference, TenantId, Timestamp};
 use dam_store_memory::MemoryStore;
 use dam_store_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;
-
-const TENANTS: usize = 10;
-const FILE_TYPES: [&str; 8] = ["jpg", "jpg", "jpg", "png", "png", "gif", "webp", "tif"];
-const TAGS: [&str; 6] = ["red", "green", "blue", "summer", "sale", "hero"];
-
-/// A small deterministic generator (SplitMix64), so every run sees the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn image_count() -> usize {
-    std::env::var("DAM_BENCH_IMAGES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
-}
-
-fn tenant(i: usize) -> TenantId {
-    TenantId::new(format!("tenant-{i}")).expect("valid tenant")
-}
-
-/// `count` images spread over the tenants; ids from `first_id`.
-fn fixture(count: usize, first_id: i64, seed: u64) -> Fixture {
-    let mut rng = Rng(seed);
-    let start = 1_640_995_200; // 2022-01-01
-    let mut tenants: Vec<TenantData> = (0..TENANTS)
-        .map(|i| TenantData {
-            tenant: tenant(i),
-            keys: Vec::new(),
-            images: Vec::new(),
-        })
-        .collect();
-    for n in 0..count {
-        let id = first_id + n as i64;
-        let created = start + rng.below(2 * 365 * 86_400) as i64;
-        let mut image = Image::new(
-            ImageId::new(id).expect("positive id"),
-            Reference::new(format!("product-{id}-front.jpg")).expect("valid reference"),
-            FileType::new(FILE_TYPES[rng.below(8) as usize]).expect("valid type"),
-            ImageStatus::ALL[rng.below(5) as usize],
-            Timestamp::from_unix_seconds(created).expect("valid time"),
-        );
-        image.modified_on =
-            Timestamp::from_unix_seconds(created + rng.below(86_400) as i64).expect("valid");
-        image.num_links = rng.below(10) as i64;
-        image.width = 200 + rng.below(4000) as i64;
-        image.height = 200 + rng.below(4000) as i64;
-        image.size_in_bytes = 10_000 + rng.below(5_000_000) as i64;
-        image.tags = (0..rng.below(3))
-            .map(|_| TAGS[rng.below(6) as usize].to_string())
-            .collect();
-        if rng.below(2) == 0 {
-            image.original_url = Some(format!("https://cdn.example/{id}.jpg"));
-        }
-        tenants[n % TENANTS].images.push(image);
-    }
-    Fixture { tenants }
-}
-
-fn query(skip: u64) -> ListQuery {
-    let cmp = |field, op, value| Filter::Compare { field, op, value };
-    let filter = Filter::And(
-        Box::new(Filter::And(
-            Box::new(cmp(Field::FileType, CmpOp::Eq, Value::String("jpg".into()))),
-            Box::new(Filter::In {
-                field: Field::Status,
-                values: vec![
-                    Value::Status(ImageStatus::Ready),
-                    Value::Status(ImageStatus::Reprocessing),
-                ],
-            }),
-        )),
-        Box::new(cmp(Field::NumLinks, CmpOp::Ge, Value::Integer(3))),
-    );
-    ListQuery {
-        filter: Some(filter),
-        order_by: vec![SortKey {
-            field: Field::CreatedOn,
-            descending: true,
-        }],
-        top: 100,
-        skip,
-        count: false,
-    }
-}
 
 /// The same query written by hand against the adapter's schema: constants inline, the
 /// tenant's row id known, tags read per image.
@@ -218,6 +120,20 @@ fn bench_list(c: &mut Criterion) {
         assert_eq!(from_sqlite.items, by_hand);
         assert_eq!(from_sqlite.has_more, more);
         eprintln!("store_list/{name}: {} items, more: {more}", by_hand.len());
+        let (adapter, manual) = interleaved_medians(
+            200,
+            || {
+                black_box(rt.block_on(sqlite.list(&t, &q)).expect("list"));
+            },
+            || {
+                black_box(hand_written(&baseline, tenant_id, skip as i64));
+            },
+        );
+        eprintln!(
+            "store_list/{name}: interleaved medians of 200: sqlite_adapter {adapter:?}, \
+             hand_written {manual:?}, ratio {:.2}",
+            adapter.as_secs_f64() / manual.as_secs_f64()
+        );
 
         group.bench_function(format!("sqlite_adapter/{name}"), |b| {
             b.iter(|| black_box(rt.block_on(sqlite.list(&t, black_box(&q))).expect("list")))

@@ -1,5 +1,7 @@
 //! Benchmarks of DAM Core. The inputs live here so that benches and any quick checks share them.
 
+pub mod store_data;
+
 /// `$filter` inputs: (name, text). Each is valid under the contract.
 pub const FILTERS: [(&str, &str); 5] = [
     ("one_eq", "numLinks eq 5"),
