@@ -149,15 +149,17 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
             limit: MAX_QUERY_STRING_BYTES,
         });
     }
-    let mut found: [Option<String>; 5] = Default::default();
-    let mut deferred: Option<QueryError> = None;
+    // Each option's decoded value, or the error decoding it: a malformed escape in an option's
+    // value is that option's error, reported in the option's turn (§8 order).
+    let mut found: [Option<Result<String, QueryError>>; 5] = Default::default();
+    let mut ignored_error: Option<QueryError> = None;
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = form_decode(raw_name, "query")?;
         if !name.starts_with('$') {
             // Ignored, but a malformed escape or bad UTF-8 anywhere is still a 400 (§8).
             if let Err(e) = form_decode(raw_value, "query") {
-                deferred.get_or_insert(e);
+                ignored_error.get_or_insert(e);
             }
             continue;
         }
@@ -169,21 +171,15 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
         if found[slot].is_some() {
             return Err(QueryError::RepeatedOption { name });
         }
-        match form_decode(raw_value, SUPPORTED[slot]) {
-            Ok(value) => found[slot] = Some(value),
-            Err(e) => {
-                // Name errors come first; a value's own error waits for the name checks.
-                found[slot] = Some(String::new());
-                deferred.get_or_insert(e);
-            }
-        }
+        found[slot] = Some(form_decode(raw_value, SUPPORTED[slot]));
     }
-    if let Some(e) = deferred {
+    // Name errors come first; then the query string's own, then each option in order.
+    if let Some(e) = ignored_error {
         return Err(e);
     }
-    let [top, skip, count, orderby, filter] = found;
+    let [top, skip, count, orderby, filter] = found.map(Option::transpose);
     let mut query = ListQuery::default();
-    if let Some(value) = &top {
+    if let Some(value) = &top? {
         query.top = match digits(value) {
             Some(n) if n <= u64::from(MAX_TOP) => n as u32,
             _ => {
@@ -193,7 +189,7 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
             }
         };
     }
-    if let Some(value) = &skip {
+    if let Some(value) = &skip? {
         query.skip = match digits(value) {
             Some(n) if n <= i64::MAX as u64 => n,
             _ => {
@@ -203,6 +199,7 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
             }
         };
     }
+    let count = count?;
     if let Some(value) = &count {
         query.count = match value.as_str() {
             "true" => true,
@@ -214,9 +211,11 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
             }
         };
     }
+    let orderby = orderby?;
     if let Some(value) = &orderby {
         query.order_by = parse_orderby(value)?;
     }
+    let filter = filter?;
     if let Some(value) = &filter {
         query.filter = Some(parse_filter(value)?);
     }
@@ -349,6 +348,36 @@ mod tests {
         assert!(matches!(err("foo=%"), QueryError::MalformedEscape { .. }));
         assert!(matches!(err("$count=%ff"), QueryError::InvalidUtf8 { .. }));
         assert!(matches!(err("%ff=1"), QueryError::InvalidUtf8 { .. }));
+    }
+
+    #[test]
+    fn a_malformed_escape_in_a_value_is_reported_in_its_option_s_turn() {
+        // §8: `$top` comes before `$filter`, whichever is wrong and however.
+        assert!(matches!(
+            err("$filter=%zz&$top=abc"),
+            QueryError::InvalidTop { .. }
+        ));
+        assert!(matches!(
+            err("$orderby=%ff&$skip=-1"),
+            QueryError::InvalidSkip { .. }
+        ));
+        assert_eq!(
+            err("$top=1&$filter=%zz&$orderby=%ff"),
+            QueryError::InvalidUtf8 {
+                parameter: "$orderby".into()
+            }
+        );
+        assert_eq!(
+            err("$top=%4&$filter=bad"),
+            QueryError::MalformedEscape {
+                parameter: "$top".into()
+            }
+        );
+        // Names still come first.
+        assert!(matches!(
+            err("$top=%zz&$select=id"),
+            QueryError::UnsupportedOption { .. }
+        ));
     }
 
     #[test]
