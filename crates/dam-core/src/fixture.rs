@@ -90,10 +90,27 @@ struct RawFixture {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawTenant {
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "api_keys")]
     api_keys: Vec<String>,
     #[serde(default)]
     images: Vec<RawImage>,
+}
+
+/// `apiKeys`: an array of strings. serde's own type errors quote the value they met
+/// (`invalid type: string "the-key", expected a sequence`), which would put a key into the
+/// error; this one names only what was expected.
+fn api_keys<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let expected = || serde::de::Error::custom("apiKeys must be an array of strings");
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                serde_json::Value::String(key) => Ok(key),
+                _ => Err(expected()),
+            })
+            .collect(),
+        _ => Err(expected()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -306,6 +323,29 @@ mod tests {
         assert!(!e.to_string().contains("secret-k"));
         let e = fixture(&[tenant("a", &["bad key"], &[])]).unwrap_err();
         assert!(matches!(e, FixtureError::MalformedKey { index: 1, .. }));
+    }
+
+    #[test]
+    fn a_mistyped_api_key_list_is_refused_without_quoting_the_key() {
+        for keys in [
+            r#""secret-k""#,
+            r#"{"secret-k": 1}"#,
+            r#"["ok-key", ["secret-k"]]"#,
+            r#"[{"key": "secret-k"}]"#,
+        ] {
+            let json = format!(r#"{{"tenants":[{{"name":"t","apiKeys":{keys}}}]}}"#);
+            let e = Fixture::from_json(&json).unwrap_err();
+            assert!(matches!(e, FixtureError::Invalid(_)), "{keys}: {e:?}");
+            assert!(!e.to_string().contains("secret-k"), "{keys}: {e}");
+            assert!(e.to_string().contains("apiKeys"), "{keys}: {e}");
+        }
+        let f = Fixture::from_json(r#"{"tenants":[{"name":"t","apiKeys":["k1","k2"]}]}"#).unwrap();
+        assert_eq!(
+            f.tenants[0].keys,
+            vec![KeyDigest::of("k1"), KeyDigest::of("k2")]
+        );
+        let f = Fixture::from_json(r#"{"tenants":[{"name":"t"}]}"#).unwrap();
+        assert!(f.tenants[0].keys.is_empty());
     }
 
     #[test]
