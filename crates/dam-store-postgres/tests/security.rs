@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{admin, config, database_url, drop_schema, unique_schema, TestStore};
+use common::{admin, config, database_url, TestStore};
 use dam_core::{
     FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ImageStore, KeyDigest, KeyStore,
     ProblemDetails, Reference, TenantData, TenantId, Timestamp,
@@ -235,25 +235,26 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
         return;
     };
     let (logs, _guard) = Logs::capture();
-    let schema = unique_schema();
+    // Set up (migrate, load) with the usual generous timeout: a short one would bound these
+    // steps too, and they may take longer than it on a loaded machine.
+    let setup = TestStore::create(&url).await;
+    setup.load_fixture(&seed()).await.unwrap();
+    let schema = setup.schema.clone();
+    // The store under test has a short timeout, and its connections carry the schema as
+    // their application name so the test can see when the server has given up on them.
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let tagged = format!("{url}{separator}application_name={schema}");
     let store = common::connect(
-        config(&url, &schema)
+        config(&tagged, &schema)
             .with_pool_size(2)
             .unwrap()
-            .with_timeout(Duration::from_millis(300)),
+            .with_timeout(Duration::from_secs(1)),
     )
     .await;
-    struct Cleanup(String, String);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            drop_schema(&self.0, &self.1);
-        }
-    }
-    let _cleanup = Cleanup(url.clone(), schema.clone());
-    store.load_fixture(&seed()).await.unwrap();
     let store = Arc::new(store);
     let service = ImageService::new(store.clone(), store);
-    // Another session holds the row, so the delete waits past the timeout.
+    // Another session holds the row, so the delete waits past the timeout, however long
+    // anything else takes.
     let mut db = admin(&url).await;
     let tx = db.transaction().await.unwrap();
     tx.execute(
@@ -268,8 +269,30 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
         .await
         .unwrap_err();
     assert_safe_500(&problem, &logs, mark, &url);
+    // The store gave up first; the server's `statement_timeout` ends the waiting delete a
+    // moment later. Release the row only once it has, or the abandoned delete would take it.
+    let watcher = admin(&url).await;
+    for attempt in 0.. {
+        assert!(
+            attempt < 1500,
+            "the server never ended the abandoned delete"
+        );
+        let active: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = $1 AND state = 'active'",
+                &[&schema],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if active == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tx.rollback().await.unwrap();
-    // The lock gone, the same request succeeds.
+    // The lock gone, the same request succeeds on the same pool.
     service
         .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
         .await
