@@ -328,7 +328,13 @@ impl Timestamp {
         }
         let naive =
             NaiveDateTime::parse_from_str(text, Self::FORMAT).map_err(|_| ValueError::Timestamp)?;
-        Timestamp::from_unix_seconds(naive.and_utc().timestamp())
+        let utc = naive.and_utc();
+        // chrono reads second 60 as a leap second (`…:59` plus a fraction); §1's seconds are
+        // 00–59 and storage keeps whole seconds, so it is refused rather than folded into 59.
+        if utc.timestamp_subsec_nanos() != 0 {
+            return Err(ValueError::Timestamp);
+        }
+        Timestamp::from_unix_seconds(utc.timestamp())
     }
 
     /// A timestamp from seconds since the Unix epoch (UTC), within years 0001–9999.
@@ -527,6 +533,9 @@ mod tests {
             "2024-04-05T24:00:00",
             "2024-4-05T08:44:33",
             "0000-01-01T00:00:00",
+            // a leap second: chrono reads it as `…:59` and a fraction, storage has no place for it
+            "2016-12-31T23:59:60",
+            "2024-04-05T08:44:60",
             "",
         ] {
             assert_eq!(Timestamp::parse(bad), Err(ValueError::Timestamp), "{bad}");
