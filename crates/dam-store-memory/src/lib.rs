@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use dam_core::query::{select, ListQuery};
+use dam_core::query::{compare_images, ListQuery};
 use dam_core::{
     Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
     TenantId, Timestamp,
@@ -43,6 +43,31 @@ impl Inner {
             .get(tenant)
             .is_some_and(|images| images.values().any(|im| im.reference.as_str() == reference))
     }
+}
+
+/// One page of the matches of `query` among `images`, and the number of matches: the same
+/// answer as the reference `dam_core::query::select`, but only the images up to the end of the
+/// page are sorted (a partial selection first), so a first page of a large tenant costs a scan,
+/// not a full sort.
+fn page<'a>(images: impl Iterator<Item = &'a Image>, query: &ListQuery) -> (Vec<Image>, u64) {
+    let mut matches: Vec<&Image> = images
+        .filter(|im| query.filter.as_ref().is_none_or(|f| f.matches(im)))
+        .collect();
+    let total = matches.len() as u64;
+    let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
+    let end = skip.saturating_add(query.top as usize);
+    if skip >= matches.len() || query.top == 0 {
+        return (Vec::new(), total);
+    }
+    let order = |a: &&Image, b: &&Image| compare_images(a, b, &query.order_by);
+    if end < matches.len() {
+        // everything before index `end` is not after it; then sort just that prefix
+        matches.select_nth_unstable_by(end, order);
+        matches.truncate(end);
+    }
+    matches.sort_unstable_by(order);
+    let items = matches[skip..].iter().map(|im| (*im).clone()).collect();
+    (items, total)
 }
 
 /// The in-memory store.
@@ -81,7 +106,7 @@ impl ImageStore for MemoryStore {
                 has_more: false,
             });
         };
-        let (items, total) = select(images.values(), query);
+        let (items, total) = page(images.values(), query);
         let shown = query.skip.saturating_add(items.len() as u64);
         Ok(ImagePage {
             items,
