@@ -2,8 +2,7 @@
 //! storage failure (and for nothing else), the error chain of a log line, the refusals of the
 //! domain types when deserialized from JSON, and `Image::validate` on tags and URLs.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use dam_core::error::error_chain;
 use dam_core::query::parse_filter;
@@ -12,7 +11,7 @@ use dam_core::{
     FileType, Image, ImageId, ImageService, ImageStatus, Reference, StoreError, TenantId,
     Timestamp, ValueError,
 };
-use tracing_subscriber::util::SubscriberInitExt;
+use dam_store_tests::logs::Logs;
 
 /// An error with a source, as drivers nest them.
 #[derive(Debug, thiserror::Error)]
@@ -22,29 +21,6 @@ struct Outer(#[source] Inner);
 #[derive(Debug, thiserror::Error)]
 #[error("os error 104")]
 struct Inner;
-
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
 
 /// A service whose key store knows `acme-key` and whose image store fails every list with a
 /// nested cause.
@@ -67,14 +43,7 @@ fn failing_service() -> ImageService {
 /// malformed key or a filter never reaches a log line through the service.
 #[tokio::test]
 async fn storage_failures_are_logged_with_their_chain_and_nothing_else_is() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let _guard = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish()
-        .set_default();
+    let (logs, _guard) = Logs::capture("trace");
     let service = failing_service();
 
     let problem = service

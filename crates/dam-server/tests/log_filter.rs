@@ -2,25 +2,7 @@
 //! trace events (every statement's SQL and parameters, a key's digest among them) out, at
 //! every `RUST_LOG`, and lets everything else through as asked.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use dam_store_tests::logs::Logs;
 
 /// What the binary would log under `RUST_LOG=rust_log` for a few events like the driver's
 /// and the service's.
@@ -36,8 +18,7 @@ fn logged(rust_log: Option<&str>) -> String {
         tracing::error!(target: "dam_core::service", "storage failure");
         tracing::debug!(target: "dam_server::layers", "request detail");
     });
-    let text = logs.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    String::from_utf8_lossy(&text).into_owned()
+    logs.text()
 }
 
 #[test]

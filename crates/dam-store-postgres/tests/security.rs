@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{admin, config, database_url, TestStore};
@@ -14,7 +13,12 @@ use dam_core::{
     FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ImageStore, KeyDigest, KeyStore,
     ProblemDetails, Reference, TenantData, TenantId, Timestamp,
 };
-use tracing_subscriber::util::SubscriberInitExt;
+use dam_store_tests::logs::Logs;
+
+/// Everything at every level, except the driver's own debug and trace events, which print every
+/// statement and its parameters (a key's digest among them) and which `dam-server` therefore
+/// caps at `info` whatever `RUST_LOG` says (`dam_server::log_subscriber`).
+const DRIVER_CAPPED: &str = "trace,tokio_postgres=info";
 
 const KEY: &str = "pg-secret-key-Wx73";
 const OTHER_KEY: &str = "pg-other-secret-key-Kj02";
@@ -102,49 +106,6 @@ async fn every_column_of_the_schema_holds_keys_only_as_digests() {
     }
 }
 
-/// Everything the test's subscriber writes, at every level.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Captures this thread's `tracing` output (current-thread runtime: the service logs on
-    /// this thread) until the guard drops: everything at every level, except the driver's
-    /// own debug and trace events, which print every statement and its parameters (a key's
-    /// digest among them) and which `dam-server` therefore caps at `info` whatever
-    /// `RUST_LOG` says (`dam_server::log_subscriber`).
-    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let guard = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "trace,tokio_postgres=info",
-            ))
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish()
-            .set_default();
-        (logs, guard)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
-
 /// A generic 500 whose document and the logs since `mark` hold no SQL, URL, key or digest;
 /// the log holds the storage failure at error level.
 fn assert_safe_500(problem: &ProblemDetails, logs: &Logs, mark: usize, url: &str) {
@@ -183,7 +144,7 @@ async fn storage_faults_give_clean_500s_and_clean_logs() {
     let Some(store) = TestStore::new().await else {
         return;
     };
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(DRIVER_CAPPED);
     store.load_fixture(&seed()).await.unwrap();
     let (url, schema) = (store.url.clone(), store.schema.clone());
     let store = Arc::new(store);
@@ -234,7 +195,7 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
     let Some(url) = database_url() else {
         return;
     };
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(DRIVER_CAPPED);
     // Set up (migrate, load) with the usual generous timeout: a short one would bound these
     // steps too, and they may take longer than it on a loaded machine.
     let setup = TestStore::create(&url).await;

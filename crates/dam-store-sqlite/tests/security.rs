@@ -4,58 +4,19 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{fixture, image};
 use dam_core::{ImageService, ImageStatus, ImageStore, KeyDigest, ProblemDetails};
 use dam_store_memory::MemoryStore;
 use dam_store_sqlite::{SqliteOptions, SqliteStore};
+use dam_store_tests::logs::Logs;
 use rusqlite::Connection;
-use tracing_subscriber::util::SubscriberInitExt;
 
 const KEY: &str = "sqlite-secret-key-Zq81";
 const FILE: &str = "dam-secret-store.sqlite3";
-
-/// Everything the test's subscriber writes, at every level.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Captures this thread's `tracing` output (the test runs on a current-thread runtime, so
-    /// the service logs on this thread) until the guard drops.
-    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let guard = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish()
-            .set_default();
-        (logs, guard)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
 
 /// What neither a problem document nor a log line may hold.
 fn forbidden(path: &Path) -> Vec<String> {
@@ -133,7 +94,7 @@ fn tamper(path: &Path, sql: &str) {
 
 #[tokio::test]
 async fn dropped_tables_give_clean_500s_and_clean_logs() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture("trace");
     let dir = tempfile::tempdir().unwrap();
     let path = db(&dir);
     let store = seeded(&path, SqliteOptions::default()).await;
@@ -196,7 +157,7 @@ async fn dropped_tables_give_clean_500s_and_clean_logs() {
 
 #[tokio::test]
 async fn a_lock_held_past_the_busy_timeout_gives_a_clean_500_and_clean_logs() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture("trace");
     let dir = tempfile::tempdir().unwrap();
     let path = db(&dir);
     let options = SqliteOptions::default().busy_timeout(Duration::from_millis(100));
@@ -222,7 +183,7 @@ async fn a_lock_held_past_the_busy_timeout_gives_a_clean_500_and_clean_logs() {
 
 #[tokio::test]
 async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture("trace");
     let dir = tempfile::tempdir().unwrap();
     let path = db(&dir);
     let store = seeded(&path, SqliteOptions::default()).await;
@@ -242,7 +203,7 @@ async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
 
 #[tokio::test]
 async fn a_file_gone_under_a_running_store_gives_a_clean_500_and_clean_logs() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture("trace");
     let dir = tempfile::tempdir().unwrap();
     let path = db(&dir);
     // Loading writes through the writer only: no reader connection is open yet.

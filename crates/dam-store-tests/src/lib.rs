@@ -49,6 +49,7 @@ use dam_core::{ImageStore, KeyStore};
 pub mod check;
 pub mod conformance;
 pub mod data;
+pub mod logs;
 pub mod model;
 pub mod query;
 pub mod strategies;
