@@ -717,8 +717,7 @@ async fn the_pool_recovers_from_killed_connections() {
     };
     let schema = unique_schema();
     // The application name tells this store's connections apart from every other test's.
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let tagged = format!("{url}{separator}application_name={schema}");
+    let tagged = common::tagged_url(&url, &schema);
     let store = common::connect(config(&tagged, &schema)).await;
     let _cleanup = Cleanup(url.clone(), schema.clone());
     let who = tenant("acme");
@@ -769,8 +768,7 @@ async fn a_blocked_statement_times_out_and_the_pool_waits_no_longer() {
     let schema = unique_schema();
     // The store's connections carry the schema as their application name, so the test can
     // see when the server has given up on the blocked statement.
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let tagged = format!("{url}{separator}application_name={schema}");
+    let tagged = common::tagged_url(&url, &schema);
     let config = config(&tagged, &schema)
         .with_pool_size(1)
         .unwrap()
@@ -813,26 +811,7 @@ async fn a_blocked_statement_times_out_and_the_pool_waits_no_longer() {
     // The store gives up on its own clock, a moment before the server's statement_timeout
     // ends the abandoned DELETE: release the row lock only once the server has ended it, or
     // the DELETE would go through in that gap.
-    let watcher = admin(&url).await;
-    for attempt in 0.. {
-        assert!(
-            attempt < 1500,
-            "the server never ended the abandoned delete"
-        );
-        let active: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = $1 AND state = 'active'",
-                &[&schema],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if active == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until_no_active_statement(&url, &schema).await;
     tx.rollback().await.unwrap();
     // The server gave up on the delete too: the image is still there.
     assert!(store.get(&who, id(1)).await.unwrap().is_some());

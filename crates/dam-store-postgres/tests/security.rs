@@ -203,8 +203,7 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
     let schema = setup.schema.clone();
     // The store under test has a short timeout, and its connections carry the schema as
     // their application name so the test can see when the server has given up on them.
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let tagged = format!("{url}{separator}application_name={schema}");
+    let tagged = common::tagged_url(&url, &schema);
     let store = common::connect(
         config(&tagged, &schema)
             .with_pool_size(2)
@@ -232,26 +231,7 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
     assert_safe_500(&problem, &logs, mark, &url);
     // The store gave up first; the server's `statement_timeout` ends the waiting delete a
     // moment later. Release the row only once it has, or the abandoned delete would take it.
-    let watcher = admin(&url).await;
-    for attempt in 0.. {
-        assert!(
-            attempt < 1500,
-            "the server never ended the abandoned delete"
-        );
-        let active: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = $1 AND state = 'active'",
-                &[&schema],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if active == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until_no_active_statement(&url, &schema).await;
     tx.rollback().await.unwrap();
     // The lock gone, the same request succeeds on the same pool.
     service

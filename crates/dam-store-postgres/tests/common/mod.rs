@@ -192,3 +192,33 @@ impl KeyStore for TestStore {
         self.store.tenant_for_key(digest).await
     }
 }
+
+/// `url` with `application_name` set to `name`, so that a test can find its store's sessions
+/// in `pg_stat_activity` among every other test's.
+pub fn tagged_url(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
+}
+
+/// Waits until no session named `name` is running a statement (`state = 'active'`), e.g.
+/// until the server's `statement_timeout` has ended a statement its client abandoned. Fails
+/// the test after about 30 s.
+pub async fn wait_until_no_active_statement(url: &str, name: &str) {
+    let watcher = admin(url).await;
+    for _ in 0..1500 {
+        let active: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = $1 AND state = 'active'",
+                &[&name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if active == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server never ended the statements of {name}");
+}
