@@ -727,7 +727,10 @@ async fn run(request: &Request) -> (Option<DamError>, ProblemDetails, String) {
     match request {
         Request::List { key, query } => {
             let path = "/image".to_string();
-            let err = service.list_inner(key.as_deref(), Some(query)).await.err();
+            let err = service
+                .list_inner(key.as_deref(), Some(query), &path)
+                .await
+                .err();
             let problem = service
                 .list_images(key.as_deref(), Some(query), &path)
                 .await
@@ -744,7 +747,10 @@ async fn run(request: &Request) -> (Option<DamError>, ProblemDetails, String) {
             (err, problem.expect("a problem"), path)
         }
         Request::FailingList => {
-            let err = broken.list_inner(Some(KEY.as_bytes()), None).await.err();
+            let err = broken
+                .list_inner(Some(KEY.as_bytes()), None, "/image")
+                .await
+                .err();
             let problem = broken
                 .list_images(Some(KEY.as_bytes()), None, "/image")
                 .await

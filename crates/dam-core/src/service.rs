@@ -104,26 +104,30 @@ impl ImageService {
     }
 
     /// `GET /image`: `api_key` is the raw `X-API-KEY` value, `raw_query` the query string as
-    /// received (still encoded), `path` the request path (the problem's `instance`).
+    /// received (still encoded), `path` the request path: the problem's `instance`, and the
+    /// collection path that `@nextLink` starts with.
     ///
-    /// Checks in the order of §2: the key (401/400), then the options (400); a storage
-    /// failure is a 500 whose detail says nothing of its cause.
+    /// Key resolution ([`ImageService::authenticate`]) followed by
+    /// [`ImageService::list_images_for_tenant`]. Checks in the order of §2: the key
+    /// (401/400), then the options (400); a storage failure is a 500 whose detail says nothing
+    /// of its cause.
     pub async fn list_images(
         &self,
         api_key: Option<&[u8]>,
         raw_query: Option<&str>,
         path: &str,
     ) -> Result<ListResponse, ProblemDetails> {
-        self.list_inner(api_key, raw_query)
+        self.list_inner(api_key, raw_query, path)
             .await
             .map_err(|e| self.problem(&e, path))
     }
 
     /// `DELETE /image/{id}`: `raw_id` is the path segment as received (not decoded).
     ///
-    /// Checks in the order of §2: the key (401/400), the id (400), existence in the caller's
-    /// tenant (404), the processing lock (409); the check and the delete are one atomic step
-    /// of the store.
+    /// Key resolution ([`ImageService::authenticate`]) followed by
+    /// [`ImageService::delete_image_for_tenant`]. Checks in the order of §2: the key
+    /// (401/400), the id (400), existence in the caller's tenant (404), the processing lock
+    /// (409); the check and the delete are one atomic step of the store.
     pub async fn delete_image(
         &self,
         api_key: Option<&[u8]>,
@@ -131,6 +135,92 @@ impl ImageService {
         path: &str,
     ) -> Result<(), ProblemDetails> {
         self.delete_inner(api_key, raw_id)
+            .await
+            .map_err(|e| self.problem(&e, path))
+    }
+
+    /// `GET /image` for a tenant that the caller has already resolved (its own
+    /// authentication: bearer tokens, sessions, mTLS, …). `raw_query` is the query string as
+    /// received (still encoded); `collection_path` is the path the client used for the
+    /// collection, e.g. `/api/dam/image`: it is the problem's `instance`, and `@nextLink` is
+    /// `collection_path` followed by `?` and the next page's options.
+    ///
+    /// Checks in the order of §2 after authentication: the options (400); a storage failure
+    /// is a 500 whose detail says nothing of its cause (the cause is logged).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dam_core::{Fixture, ImageService, ImageStore, TenantId};
+    /// use dam_store_memory::MemoryStore;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = Arc::new(MemoryStore::new());
+    /// let fixture = Fixture::from_json(r#"{ "tenants": [ { "name": "acme", "apiKeys": [],
+    ///   "images": [
+    ///     { "id": 1, "reference": "a.jpg", "fileType": "jpg", "status": "Ok", "createdOn": "2024-04-05T08:44:33" },
+    ///     { "id": 2, "reference": "b.jpg", "fileType": "jpg", "status": "Ok", "createdOn": "2024-04-05T08:44:33" } ] } ] }"#).unwrap();
+    /// store.load_fixture(&fixture).await.unwrap();
+    /// let service = ImageService::new(store.clone(), store);
+    ///
+    /// let acme = TenantId::new("acme").unwrap();
+    /// let page = service
+    ///     .list_images_for_tenant(&acme, Some("$top=1"), "/api/dam/image")
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(page.next_link.as_deref(), Some("/api/dam/image?$top=1&$skip=1"));
+    ///
+    /// let problem = service
+    ///     .list_images_for_tenant(&acme, Some("$top=101"), "/api/dam/image")
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!((problem.status, problem.instance.as_str()), (400, "/api/dam/image"));
+    /// # });
+    /// ```
+    pub async fn list_images_for_tenant(
+        &self,
+        tenant: &TenantId,
+        raw_query: Option<&str>,
+        collection_path: &str,
+    ) -> Result<ListResponse, ProblemDetails> {
+        self.list_for(tenant, raw_query, collection_path)
+            .await
+            .map_err(|e| self.problem(&e, collection_path))
+    }
+
+    /// `DELETE /image/{id}` for a tenant that the caller has already resolved. `raw_id` is
+    /// the id's path segment as received (not decoded); `path` the request path (the
+    /// problem's `instance`).
+    ///
+    /// Checks in the order of §2 after authentication: the id (400), existence in `tenant`
+    /// (404: another tenant's image answers exactly like a missing one), the processing lock
+    /// (409); the check and the delete are one atomic step of the store.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dam_core::{Fixture, ImageService, ImageStore, TenantId};
+    /// use dam_store_memory::MemoryStore;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = Arc::new(MemoryStore::new());
+    /// let fixture = Fixture::from_json(r#"{ "tenants": [ { "name": "acme", "apiKeys": [],
+    ///   "images": [ { "id": 1, "reference": "a.jpg", "fileType": "jpg", "status": "Ok",
+    ///   "createdOn": "2024-04-05T08:44:33" } ] } ] }"#).unwrap();
+    /// store.load_fixture(&fixture).await.unwrap();
+    /// let service = ImageService::new(store.clone(), store);
+    ///
+    /// let acme = TenantId::new("acme").unwrap();
+    /// service.delete_image_for_tenant(&acme, "1", "/api/dam/image/1").await.unwrap();
+    /// let again = service.delete_image_for_tenant(&acme, "1", "/api/dam/image/1").await;
+    /// assert_eq!(again.unwrap_err().status, 404);
+    /// # });
+    /// ```
+    pub async fn delete_image_for_tenant(
+        &self,
+        tenant: &TenantId,
+        raw_id: &str,
+        path: &str,
+    ) -> Result<(), ProblemDetails> {
+        self.delete_for(tenant, raw_id)
             .await
             .map_err(|e| self.problem(&e, path))
     }
@@ -174,12 +264,31 @@ impl ImageService {
         &self,
         api_key: Option<&[u8]>,
         raw_query: Option<&str>,
+        collection_path: &str,
     ) -> Result<ListResponse, DamError> {
         let tenant = self.authenticate(api_key).await?;
+        self.list_for(&tenant, raw_query, collection_path).await
+    }
+
+    pub(crate) async fn delete_inner(
+        &self,
+        api_key: Option<&[u8]>,
+        raw_id: &str,
+    ) -> Result<(), DamError> {
+        let tenant = self.authenticate(api_key).await?;
+        self.delete_for(&tenant, raw_id).await
+    }
+
+    async fn list_for(
+        &self,
+        tenant: &TenantId,
+        raw_query: Option<&str>,
+        collection_path: &str,
+    ) -> Result<ListResponse, DamError> {
         let request = parse_query_string(raw_query)?;
-        let page = self.images.list(&tenant, &request.query).await?;
+        let page = self.images.list(tenant, &request.query).await?;
         let next_link = if page.has_more {
-            request.next_link()
+            request.next_link_from(collection_path)
         } else {
             None
         };
@@ -194,14 +303,9 @@ impl ImageService {
         })
     }
 
-    pub(crate) async fn delete_inner(
-        &self,
-        api_key: Option<&[u8]>,
-        raw_id: &str,
-    ) -> Result<(), DamError> {
-        let tenant = self.authenticate(api_key).await?;
+    async fn delete_for(&self, tenant: &TenantId, raw_id: &str) -> Result<(), DamError> {
         let id = ImageId::parse_strict(raw_id).map_err(|_| DamError::InvalidImageId)?;
-        self.images.delete(&tenant, id).await.map_err(|e| match e {
+        self.images.delete(tenant, id).await.map_err(|e| match e {
             StoreError::NotFound => DamError::ImageNotFound { id },
             StoreError::BeingProcessed => DamError::ImageBeingProcessed { id },
             other => DamError::Storage(other),

@@ -419,6 +419,144 @@ async fn set_status_locks_and_unlocks_and_is_tenant_scoped() {
     svc.delete_image(Some(ACME), "3", "/image/3").await.unwrap();
 }
 
+// ---- tenant-scoped operations (a host that resolves tenants itself) ----------------------
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::new(name).unwrap()
+}
+
+#[tokio::test]
+async fn a_resolved_tenant_lists_only_its_own_images() {
+    let (svc, _) = service().await;
+    let page = svc
+        .list_images_for_tenant(&tenant("globex"), Some("$count=true"), "/image")
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), [101, 102, 103, 104, 105]);
+    assert_eq!(page.count, Some(5));
+    // a filter that names the other tenant's ids finds nothing
+    let page = svc
+        .list_images_for_tenant(&tenant("globex"), Some("$filter=id%20le%2030"), "/image")
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    // a tenant nobody loaded has no images (not an error: the host vouched for it)
+    let page = svc
+        .list_images_for_tenant(&tenant("nobody"), None, "/image")
+        .await
+        .unwrap();
+    assert!(page.items.is_empty() && page.next_link.is_none());
+}
+
+#[tokio::test]
+async fn a_resolved_tenant_deletes_only_its_own_images() {
+    let (svc, store) = service().await;
+    let p = svc
+        .delete_image_for_tenant(&tenant("globex"), "1", "/api/image/1")
+        .await
+        .unwrap_err();
+    assert_problem(&p, 404, "not-found", "Not Found", "/api/image/1");
+    assert!(store
+        .get(&tenant("acme"), ImageId::new(1).unwrap())
+        .await
+        .unwrap()
+        .is_some());
+    svc.delete_image_for_tenant(&tenant("globex"), "101", "/api/image/101")
+        .await
+        .unwrap();
+    assert!(store
+        .get(&tenant("globex"), ImageId::new(101).unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn next_links_start_with_the_collection_path_and_walk_every_match() {
+    let (svc, _) = service().await;
+    let collection = "/api/dam/v2/image";
+    let mut query = Some("$filter=numLinks%20eq%201&$top=2&$count=true".to_string());
+    let mut seen = Vec::new();
+    while let Some(q) = query.take() {
+        let page = svc
+            .list_images_for_tenant(&tenant("acme"), Some(&q), collection)
+            .await
+            .unwrap();
+        assert_eq!(page.count, Some(8));
+        seen.extend(ids(&page.items));
+        if let Some(link) = page.next_link {
+            let rest = link
+                .strip_prefix("/api/dam/v2/image?")
+                .unwrap_or_else(|| panic!("{link} leaves the collection path"));
+            query = Some(rest.to_string());
+        }
+    }
+    assert_eq!(seen, [1, 5, 9, 13, 17, 21, 25, 29]);
+    // the key-based call builds its link from the path it is given, too
+    let page = svc
+        .list_images(Some(ACME), Some("$top=1"), "/prefix/image")
+        .await
+        .unwrap();
+    assert_eq!(
+        page.next_link.as_deref(),
+        Some("/prefix/image?$top=1&$skip=1")
+    );
+}
+
+#[tokio::test]
+async fn tenant_scoped_checks_keep_the_order_of_section_2() {
+    let (svc, _) = service().await;
+    let acme = tenant("acme");
+    // the request's values (400) before existence (404) before the lock (409)
+    let p = svc
+        .delete_image_for_tenant(&acme, "01", "/x/image/01")
+        .await
+        .unwrap_err();
+    assert_problem(&p, 400, "validation", "Bad Request", "/x/image/01");
+    let p = svc
+        .delete_image_for_tenant(&acme, "999", "/x/image/999")
+        .await
+        .unwrap_err();
+    assert_problem(&p, 404, "not-found", "Not Found", "/x/image/999");
+    let p = svc
+        .delete_image_for_tenant(&acme, "2", "/x/image/2")
+        .await
+        .unwrap_err();
+    assert_problem(&p, 409, "conflict", "Conflict", "/x/image/2");
+    // another tenant's processing image is 404, not 409
+    let p = svc
+        .delete_image_for_tenant(&tenant("globex"), "2", "/x/image/2")
+        .await
+        .unwrap_err();
+    assert_eq!(p.status, 404);
+    // the first bad option in §8's order, with the collection path as instance
+    let p = svc
+        .list_images_for_tenant(&acme, Some("$filter=bad&$top=101"), "/x/image")
+        .await
+        .unwrap_err();
+    assert_problem(&p, 400, "validation", "Bad Request", "/x/image");
+    assert!(p.detail.contains("$top"), "{p:?}");
+}
+
+#[tokio::test]
+async fn tenant_scoped_storage_failures_are_generic_500s() {
+    let mut images = MockImageStore::new();
+    images.expect_list().returning(|_, _| Err(failure()));
+    images.expect_delete().returning(|_, _| Err(failure()));
+    // no key store is asked: the tenant is already resolved
+    let svc = ImageService::new(Arc::new(images), Arc::new(MockKeyStore::new()));
+    let p = svc
+        .list_images_for_tenant(&tenant("acme"), None, "/api/image")
+        .await
+        .unwrap_err();
+    assert_generic_500(&p, "/api/image");
+    let p = svc
+        .delete_image_for_tenant(&tenant("acme"), "7", "/api/image/7")
+        .await
+        .unwrap_err();
+    assert_generic_500(&p, "/api/image/7");
+}
+
 // ---- concurrency -------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -47,6 +47,19 @@ impl ListRequest {
     /// assert_eq!(last.next_link(), None);
     /// ```
     pub fn next_link(&self) -> Option<String> {
+        self.next_link_from("/image")
+    }
+
+    /// The `@nextLink` of the page after this one under `collection_path`, the path the client
+    /// used for the collection (`/api/dam/image` when the API is mounted under `/api/dam`):
+    /// `collection_path`, `?`, then the options as [`ListRequest::next_link`] writes them.
+    ///
+    /// ```
+    /// use dam_core::query::parse_query_string;
+    /// let req = parse_query_string(Some("$top=2")).unwrap();
+    /// assert_eq!(req.next_link_from("/api/dam/image").unwrap(), "/api/dam/image?$top=2&$skip=2");
+    /// ```
+    pub fn next_link_from(&self, collection_path: &str) -> Option<String> {
         let next_skip = self
             .query
             .skip
@@ -55,7 +68,9 @@ impl ListRequest {
         if self.query.top == 0 {
             return None;
         }
-        let mut link = String::from("/image?");
+        let mut link = String::with_capacity(collection_path.len() + 64);
+        link.push_str(collection_path);
+        link.push('?');
         for (name, value) in [
             ("$filter", &self.filter_text),
             ("$orderby", &self.orderby_text),
