@@ -1,4 +1,7 @@
 //! Benchmarks of DAM Core. The inputs live here so that benches and any quick checks share them.
+//!
+//! `§N` in this crate's documentation and code refers to section N of the API contract,
+//! [`docs/API.md`](https://github.com/dam-core/dam-core/blob/main/docs/API.md).
 
 pub mod store_data;
 

@@ -21,6 +21,9 @@
 //! dam_server::serve(listener, app, &dam_server::Limits::default(), shutdown).await
 //! # }
 //! ```
+//!
+//! `§N` in this crate's documentation and code refers to section N of the API contract,
+//! [`docs/API.md`](https://github.com/dam-core/dam-core/blob/main/docs/API.md).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
