@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use proptest::prelude::*;
 
 use crate::problem::{ProblemDetails, ProblemKind, DEFAULT_TYPE_BASE};
-use crate::query::{select, ListQuery, QueryError};
+use crate::query::{reference_page, ListQuery, QueryError};
 use crate::store::{ImagePage, ImageStore, KeyStore, StoreError};
 use crate::{
     DamError, FileType, Fixture, Image, ImageId, ImageService, ImageStatus, KeyDigest, Reference,
@@ -274,13 +274,7 @@ impl ImageStore for TableStore {
         self.fail()?;
         let images = self.lock()?;
         let mine = images.iter().filter(|(t, _)| t == tenant).map(|(_, i)| i);
-        let (items, total) = select(mine, query);
-        let has_more = total > query.skip + items.len() as u64;
-        Ok(ImagePage {
-            items,
-            total: query.count.then_some(total),
-            has_more,
-        })
+        Ok(reference_page(mine, query))
     }
 
     async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {

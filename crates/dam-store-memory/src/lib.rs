@@ -51,20 +51,21 @@ impl Inner {
     }
 }
 
-/// One page of the matches of `query` among `images`, and the number of matches: the same
-/// answer as the reference `dam_core::query::select`, but only the images up to the end of the
-/// page are sorted (a partial selection first), so a first page of a large tenant costs a scan,
-/// not a full sort.
-fn page<'a>(images: impl Iterator<Item = &'a Image>, query: &ListQuery) -> (Vec<Image>, u64) {
+/// The page of the matches of `query` among `images` (with whether more follow) and the number
+/// of matches: the same answer as the reference `dam_core::query::select`, but only the images
+/// up to the end of the page and one more are sorted (a partial selection first), so a first
+/// page of a large tenant costs a scan, not a full sort.
+fn page<'a>(images: impl Iterator<Item = &'a Image>, query: &ListQuery) -> (Vec<Image>, bool, u64) {
     let mut matches: Vec<&Image> = images
         .filter(|im| query.filter.as_ref().is_none_or(|f| f.matches(im)))
         .collect();
     let total = matches.len() as u64;
     let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
-    let end = skip.saturating_add(query.top as usize);
-    if skip >= matches.len() || query.top == 0 {
-        return (Vec::new(), total);
+    if skip >= matches.len() {
+        return (Vec::new(), false, total);
     }
+    let fetch = usize::try_from(query.fetch_limit()).unwrap_or(usize::MAX);
+    let end = skip.saturating_add(fetch);
     let order = |a: &&Image, b: &&Image| compare_images(a, b, &query.order_by);
     if end < matches.len() {
         // everything before index `end` is not after it; then sort just that prefix
@@ -72,8 +73,9 @@ fn page<'a>(images: impl Iterator<Item = &'a Image>, query: &ListQuery) -> (Vec<
         matches.truncate(end);
     }
     matches.sort_unstable_by(order);
-    let items = matches[skip..].iter().map(|im| (*im).clone()).collect();
-    (items, total)
+    let rows = matches[skip..].iter().map(|im| (*im).clone()).collect();
+    let (items, has_more) = query.split_page(rows);
+    (items, has_more, total)
 }
 
 /// The in-memory store.
@@ -112,12 +114,11 @@ impl ImageStore for MemoryStore {
                 has_more: false,
             });
         };
-        let (items, total) = page(images.values(), query);
-        let shown = query.skip.saturating_add(items.len() as u64);
+        let (items, has_more, total) = page(images.values(), query);
         Ok(ImagePage {
             items,
             total: query.count.then_some(total),
-            has_more: total > shown,
+            has_more,
         })
     }
 

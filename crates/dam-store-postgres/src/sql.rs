@@ -1,21 +1,18 @@
-//! The typed filter and sort keys, translated to SQL with every value a bound parameter.
+//! The dialect: a lowered [`Condition`] and the page's sort keys as PostgreSQL SQL, with every
+//! value a bound parameter.
 //!
-//! The translation keeps the core's reference semantics (`dam_core::query::select`) exactly:
-//! - two-valued logic: every test on a nullable (URL) column is wrapped in
-//!   `COALESCE(…, false)`, so a test on a null field is false and `NOT` of it is true;
+//! The core decides every storage rule ([`dam_core::query::Filter::lower`]: whole-second
+//! bounds, NUL-bearing literals, pruned `in` lists, null rules); this module only spells each
+//! node as one fragment:
+//! - a test of a nullable (URL) column is wrapped in `COALESCE(…, false)`, so it is false
+//!   where the column is null and `NOT` of it is true;
 //! - strings compare under `COLLATE "C"` (bytes of UTF-8, so code-point order);
 //! - `contains`/`startswith`/`endswith` use `strpos`, `starts_with` and `right`, never `LIKE`,
-//!   so `%` and `_` in a needle are plain characters;
-//! - a datetime literal with a fraction is compared exactly against whole-second columns;
-//! - PostgreSQL text cannot hold NUL, and no stored string holds one: a literal with NUL is
-//!   decided here (it equals nothing; ordering against it is ordering against its part before
-//!   the NUL) and never sent to the server.
+//!   so `%` and `_` in a needle are plain characters.
 
 use std::fmt::Write;
 
-use dam_core::query::{
-    CmpOp, Field, FieldType, Filter, Instant, Quantifier, SortKey, StringFunction, Value,
-};
+use dam_core::query::{CmpOp, Condition, Field, ListQuery, Operand, Quantifier, StringFunction};
 use tokio_postgres::types::{ToSql, Type};
 
 /// A bound parameter.
@@ -80,10 +77,6 @@ pub(crate) fn column(field: Field) -> &'static str {
     }
 }
 
-fn nullable(field: Field) -> bool {
-    field.field_type() == FieldType::NullableString
-}
-
 fn operator(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Eq => "=",
@@ -93,12 +86,6 @@ fn operator(op: CmpOp) -> &'static str {
         CmpOp::Lt => "<",
         CmpOp::Le => "<=",
     }
-}
-
-/// A literal reduced to what the server can be sent, or a constant answer.
-enum Operand {
-    Int(i64),
-    Text(String),
 }
 
 impl SqlBuilder {
@@ -135,36 +122,43 @@ impl SqlBuilder {
             .collect()
     }
 
-    /// Appends a boolean SQL expression equivalent to `filter`; never NULL.
-    pub(crate) fn push_filter(&mut self, filter: &Filter) {
-        match filter {
-            Filter::And(a, b) => {
-                self.push("(");
-                self.push_filter(a);
-                self.push(" AND ");
-                self.push_filter(b);
-                self.push(")");
+    /// Appends a boolean SQL expression for a lowered condition; never NULL.
+    pub(crate) fn push_condition(&mut self, condition: &Condition) {
+        match condition {
+            Condition::Constant(truth) => {
+                self.push(if *truth { "TRUE" } else { "FALSE" });
             }
-            Filter::Or(a, b) => {
-                self.push("(");
-                self.push_filter(a);
-                self.push(" OR ");
-                self.push_filter(b);
-                self.push(")");
-            }
-            Filter::Not(inner) => {
+            Condition::And(a, b) => self.push_binary(a, " AND ", b),
+            Condition::Or(a, b) => self.push_binary(a, " OR ", b),
+            Condition::Not(inner) => {
                 self.push("(NOT ");
-                self.push_filter(inner);
+                self.push_condition(inner);
                 self.push(")");
             }
-            Filter::Compare { field, op, value } => self.push_compare(*field, *op, value),
-            Filter::CompareFields { left, op, right } => {
+            Condition::Compare {
+                field,
+                op,
+                operand,
+                nullable,
+            } => self.push_test(*nullable, |b| {
+                b.push(column(*field))
+                    .push(" ")
+                    .push(operator(*op))
+                    .push(" ");
+                b.push_operand(operand);
+            }),
+            Condition::CompareFields {
+                left,
+                op,
+                right,
+                nullable,
+            } => {
                 let test = format!("{} {} {}", column(*left), operator(*op), column(*right));
-                self.push_test(nullable(*left) || nullable(*right), |b| {
+                self.push_test(*nullable, |b| {
                     b.push(&test);
                 });
             }
-            Filter::IsNull { field, negated } => {
+            Condition::IsNull { field, negated } => {
                 self.push("(").push(column(*field));
                 self.push(if *negated {
                     " IS NOT NULL)"
@@ -172,14 +166,40 @@ impl SqlBuilder {
                     " IS NULL)"
                 });
             }
-            Filter::In { field, values } => self.push_in(*field, values),
-            Filter::StringCall {
+            Condition::In {
+                field,
+                operands,
+                nullable,
+            } => self.push_in(*field, operands, *nullable),
+            Condition::StringCall {
                 function,
                 field,
                 needle,
-            } => self.push_string_call(*function, *field, needle),
-            Filter::Tags { quantifier, value } => self.push_tags(*quantifier, value),
+                nullable,
+            } => self.push_string_call(*function, *field, needle, *nullable),
+            Condition::Tags { quantifier, value } => {
+                let all = match quantifier {
+                    Quantifier::Any => "ANY",
+                    Quantifier::All => "ALL",
+                };
+                self.push("(");
+                self.bind(Param::Text(value.clone()))
+                    .push("::text = ")
+                    .push(all)
+                    .push("(tags))");
+            }
+            Condition::NoTags => {
+                self.push("(cardinality(tags) = 0)");
+            }
         }
+    }
+
+    fn push_binary(&mut self, a: &Condition, op: &str, b: &Condition) {
+        self.push("(");
+        self.push_condition(a);
+        self.push(op);
+        self.push_condition(b);
+        self.push(")");
     }
 
     /// Appends `test`, wrapped in `COALESCE(…, false)` when it reads a nullable column.
@@ -189,99 +209,29 @@ impl SqlBuilder {
         self.push(if nullable { "), false)" } else { ")" });
     }
 
-    fn push_operand(&mut self, operand: Operand) {
+    fn push_operand(&mut self, operand: &Operand) {
         match operand {
-            Operand::Int(v) => {
-                self.bind(Param::Int(v)).push("::bigint");
+            Operand::Integer(v) => {
+                self.bind(Param::Int(*v)).push("::bigint");
             }
             Operand::Text(v) => {
-                self.bind(Param::Text(v)).push("::text COLLATE \"C\"");
+                self.bind(Param::Text(v.clone()))
+                    .push("::text COLLATE \"C\"");
             }
         }
     }
 
-    /// `column op operand`, with the null rule of the column.
-    fn push_simple(&mut self, field: Field, op: CmpOp, operand: Operand) {
-        self.push_test(nullable(field), |b| {
-            b.push(column(field)).push(" ").push(operator(op)).push(" ");
-            b.push_operand(operand);
-        });
-    }
-
-    /// A constant answer for a non-null field; for a nullable one, `true` holds only where the
-    /// field is not null (a test on a null field is false).
-    fn push_constant(&mut self, field: Field, answer: bool) {
-        match (answer, nullable(field)) {
-            (false, _) => self.push("FALSE"),
-            (true, false) => self.push("TRUE"),
-            (true, true) => self.push("(").push(column(field)).push(" IS NOT NULL)"),
-        };
-    }
-
-    fn push_compare(&mut self, field: Field, op: CmpOp, value: &Value) {
-        match value {
-            Value::Integer(v) => self.push_simple(field, op, Operand::Int(*v)),
-            Value::Status(s) => self.push_simple(field, op, Operand::Text(s.code().to_string())),
-            Value::DateTime(instant) => self.push_datetime(field, op, *instant),
-            Value::String(s) => match s.find('\0') {
-                None => self.push_simple(field, op, Operand::Text(s.clone())),
-                Some(nul) => {
-                    // Stored strings hold no NUL. Against `p\0…` (p without NUL), a stored x
-                    // is never equal, and x > `p\0…` exactly when x > p (bytewise).
-                    let prefix = s[..nul].to_string();
-                    match op {
-                        CmpOp::Eq => self.push_constant(field, false),
-                        CmpOp::Ne => self.push_constant(field, true),
-                        CmpOp::Gt | CmpOp::Ge => {
-                            self.push_simple(field, CmpOp::Gt, Operand::Text(prefix))
-                        }
-                        CmpOp::Lt | CmpOp::Le => {
-                            self.push_simple(field, CmpOp::Le, Operand::Text(prefix))
-                        }
-                    }
-                }
-            },
-        }
-    }
-
-    /// Whole-second column against an exact instant: with a fraction `s + f` (0 < f < 1), a
-    /// second c is never equal, c > s + f exactly when c > s, and c < s + f exactly when c ≤ s.
-    fn push_datetime(&mut self, field: Field, op: CmpOp, instant: Instant) {
-        if instant.nanos == 0 {
-            return self.push_simple(field, op, Operand::Int(instant.seconds));
-        }
-        match op {
-            CmpOp::Eq => self.push_constant(field, false),
-            CmpOp::Ne => self.push_constant(field, true),
-            CmpOp::Gt | CmpOp::Ge => {
-                self.push_simple(field, CmpOp::Gt, Operand::Int(instant.seconds))
-            }
-            CmpOp::Lt | CmpOp::Le => {
-                self.push_simple(field, CmpOp::Le, Operand::Int(instant.seconds))
-            }
-        }
-    }
-
-    /// `field in (…)` as `= ANY($n)` with one array parameter; values that can equal nothing
-    /// (a string with NUL, an instant with a fraction) are left out.
-    fn push_in(&mut self, field: Field, values: &[Value]) {
+    /// `field in (…)` as `= ANY($n)` with one array parameter.
+    fn push_in(&mut self, field: Field, operands: &[Operand], nullable: bool) {
         let mut ints = Vec::new();
         let mut texts = Vec::new();
-        for value in values {
-            match value {
-                Value::Integer(v) => ints.push(*v),
-                Value::DateTime(i) if i.nanos == 0 => ints.push(i.seconds),
-                Value::DateTime(_) => {}
-                Value::String(s) if s.contains('\0') => {}
-                Value::String(s) => texts.push(s.clone()),
-                Value::Status(s) => texts.push(s.code().to_string()),
+        for operand in operands {
+            match operand {
+                Operand::Integer(v) => ints.push(*v),
+                Operand::Text(s) => texts.push(s.clone()),
             }
         }
-        if ints.is_empty() && texts.is_empty() {
-            self.push("FALSE");
-            return;
-        }
-        self.push_test(nullable(field), |b| {
+        self.push_test(nullable, |b| {
             b.push(column(field)).push(" = ANY(");
             if texts.is_empty() {
                 b.bind(Param::Ints(ints)).push("::bigint[])");
@@ -291,13 +241,15 @@ impl SqlBuilder {
         });
     }
 
-    fn push_string_call(&mut self, function: StringFunction, field: Field, needle: &str) {
-        if needle.contains('\0') {
-            self.push("FALSE");
-            return;
-        }
+    fn push_string_call(
+        &mut self,
+        function: StringFunction,
+        field: Field,
+        needle: &str,
+        nullable: bool,
+    ) {
         let col = column(field);
-        self.push_test(nullable(field), |b| match function {
+        self.push_test(nullable, |b| match function {
             StringFunction::Contains => {
                 b.push("strpos(").push(col).push(", ");
                 b.bind(Param::Text(needle.to_string())).push("::text) > 0");
@@ -316,47 +268,29 @@ impl SqlBuilder {
         });
     }
 
-    fn push_tags(&mut self, quantifier: Quantifier, value: &str) {
-        let nul = value.contains('\0');
-        match (quantifier, nul) {
-            (Quantifier::Any, true) => {
-                self.push("FALSE");
-            }
-            (Quantifier::All, true) => {
-                self.push("(cardinality(tags) = 0)");
-            }
-            (Quantifier::Any, false) => {
-                self.push("(");
-                self.bind(Param::Text(value.to_string()))
-                    .push("::text = ANY(tags))");
-            }
-            (Quantifier::All, false) => {
-                self.push("(");
-                self.bind(Param::Text(value.to_string()))
-                    .push("::text = ALL(tags))");
-            }
-        }
-    }
-
-    /// Appends ` ORDER BY` the keys, then id ascending.
-    pub(crate) fn push_order_by(&mut self, keys: &[SortKey]) {
-        self.push(" ORDER BY ");
-        for key in keys {
-            self.push(column(key.field));
-            self.push(if key.descending { " DESC, " } else { ", " });
-        }
-        self.push("id");
+    /// Appends ` ORDER BY` the page's complete sort keys ([`ListQuery::sort_keys`]).
+    pub(crate) fn push_order_by(&mut self, query: &ListQuery) {
+        let keys: Vec<String> = query
+            .sort_keys()
+            .iter()
+            .map(|key| {
+                let direction = if key.descending { " DESC" } else { "" };
+                format!("{}{direction}", column(key.field))
+            })
+            .collect();
+        self.push(" ORDER BY ").push(&keys.join(", "));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dam_core::query::{Filter, Instant, SortKey, Value};
     use dam_core::ImageStatus;
 
     fn translate(filter: Filter) -> (String, Vec<Param>) {
         let mut b = SqlBuilder::new();
-        b.push_filter(&filter);
+        b.push_condition(&filter.lower());
         (b.sql, b.params)
     }
 
@@ -366,10 +300,6 @@ mod tests {
 
     fn text(s: &str) -> Value {
         Value::String(s.to_string())
-    }
-
-    fn at(seconds: i64, nanos: u32) -> Value {
-        Value::DateTime(Instant { seconds, nanos })
     }
 
     #[test]
@@ -413,26 +343,11 @@ mod tests {
     }
 
     #[test]
-    fn nul_literals_are_decided_locally() {
+    fn nul_literals_never_reach_the_server() {
         let (sql, params) = translate(cmp(Field::Reference, CmpOp::Eq, text("a\0b")));
         assert_eq!((sql.as_str(), params.len()), ("FALSE", 0));
-        let (sql, _) = translate(cmp(Field::OriginalUrl, CmpOp::Ne, text("a\0")));
-        assert_eq!(sql, "(original_url IS NOT NULL)");
-        let (sql, _) = translate(cmp(Field::Reference, CmpOp::Ne, text("\0")));
-        assert_eq!(sql, "TRUE");
-        let (sql, params) = translate(cmp(Field::Reference, CmpOp::Ge, text("ab\0c")));
-        assert_eq!(sql, "(reference > $1::text COLLATE \"C\")");
-        assert_eq!(params, vec![Param::Text("ab".into())]);
-        let (sql, _) = translate(cmp(Field::Reference, CmpOp::Lt, text("ab\0c")));
-        assert_eq!(sql, "(reference <= $1::text COLLATE \"C\")");
-        let (sql, _) = translate(Filter::StringCall {
-            function: StringFunction::Contains,
-            field: Field::Reference,
-            needle: "\0".into(),
-        });
-        assert_eq!(sql, "FALSE");
         let (sql, _) = translate(Filter::Tags {
-            quantifier: Quantifier::All,
+            quantifier: dam_core::query::Quantifier::All,
             value: "\0".into(),
         });
         assert_eq!(sql, "(cardinality(tags) = 0)");
@@ -448,22 +363,11 @@ mod tests {
     }
 
     #[test]
-    fn fractional_instants_compare_exactly() {
+    fn fractional_instants_are_whole_second_bounds() {
+        let at = |seconds, nanos| Value::DateTime(Instant { seconds, nanos });
         let (sql, params) = translate(cmp(Field::ModifiedOn, CmpOp::Ge, at(1_704_067_200, 5)));
         assert_eq!(sql, "(modified_on > $1::bigint)");
         assert_eq!(params, vec![Param::Int(1_704_067_200)]);
-        let (sql, _) = translate(cmp(Field::CreatedOn, CmpOp::Eq, at(0, 500_000_000)));
-        assert_eq!(sql, "FALSE");
-        let (sql, _) = translate(cmp(Field::CreatedOn, CmpOp::Lt, at(0, 1)));
-        assert_eq!(sql, "(created_on <= $1::bigint)");
-        let (sql, _) = translate(cmp(Field::CreatedOn, CmpOp::Lt, at(0, 0)));
-        assert_eq!(sql, "(created_on < $1::bigint)");
-        let (sql, params) = translate(Filter::In {
-            field: Field::CreatedOn,
-            values: vec![at(1, 1), at(2, 0)],
-        });
-        assert_eq!(sql, "(created_on = ANY($1::bigint[]))");
-        assert_eq!(params, vec![Param::Ints(vec![2])]);
     }
 
     #[test]
@@ -488,16 +392,11 @@ mod tests {
     #[test]
     fn order_by_ends_with_the_id() {
         let mut b = SqlBuilder::new();
-        b.push_order_by(&[
-            SortKey {
-                field: Field::Status,
-                descending: true,
-            },
-            SortKey {
-                field: Field::NumLinks,
-                descending: false,
-            },
-        ]);
+        let key = |field, descending| SortKey { field, descending };
+        b.push_order_by(&ListQuery {
+            order_by: vec![key(Field::Status, true), key(Field::NumLinks, false)],
+            ..ListQuery::default()
+        });
         assert_eq!(b.sql(), " ORDER BY status DESC, num_links, id");
     }
 }

@@ -138,19 +138,17 @@ impl PostgresStore {
             .push("SELECT count(*) FROM dam_images WHERE tenant = ")
             .bind(crate::sql::Param::Text(tenant.as_str().to_string()))
             .push("::text");
-        if let Some(filter) = &query.filter {
+        if let Some(condition) = query.condition() {
             page.push(" AND ");
-            page.push_filter(filter);
+            page.push_condition(&condition);
             count.push(" AND ");
-            count.push_filter(filter);
+            count.push_condition(&condition);
         }
-        page.push_order_by(&query.order_by);
-        // One row past the page tells whether more follow.
-        let skip = i64::try_from(query.skip).unwrap_or(i64::MAX);
+        page.push_order_by(query);
         page.push(" LIMIT ")
-            .bind(crate::sql::Param::Int(i64::from(query.top) + 1))
+            .bind(crate::sql::Param::Int(query.fetch_limit()))
             .push("::bigint OFFSET ")
-            .bind(crate::sql::Param::Int(skip))
+            .bind(crate::sql::Param::Int(query.offset()))
             .push("::bigint");
 
         // Each filter shape is its own statement text, so a cache of prepared statements would
@@ -187,11 +185,9 @@ impl PostgresStore {
                 .map_err(backend)?;
             (rows, None)
         };
-        let top = query.top as usize;
-        let has_more = rows.len() > top;
+        let (rows, has_more) = query.split_page(rows);
         let items = rows
             .iter()
-            .take(top)
             .map(image_from_row)
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;

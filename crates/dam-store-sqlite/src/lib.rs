@@ -210,10 +210,10 @@ impl SqliteStore {
 impl ImageStore for SqliteStore {
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
         let statements = sql::list_statements(tenant.as_str(), query);
-        let top = query.top;
+        let query = query.clone();
         Ok(self
             .readers
-            .run(move |conn| ops::list(conn, &statements, top))
+            .run(move |conn| ops::list(conn, &statements, &query))
             .await?)
     }
 

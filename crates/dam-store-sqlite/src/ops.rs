@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use dam_core::query::ListQuery;
 use dam_core::{
     FileType, Fixture, Image, ImageId, ImagePage, ImageStatus, KeyDigest, Reference, StoreError,
     TenantId, Timestamp, ValueError,
@@ -92,14 +93,12 @@ fn query_images(
 pub(crate) fn list(
     conn: &mut Connection,
     statements: &ListStatements,
-    top: u32,
+    query: &ListQuery,
 ) -> Result<ImagePage, OpError> {
     let tx = conn.transaction()?;
     let page = &statements.page;
-    let mut items = query_images(&tx, &page.text, params_from_iter(page.params.iter()))?;
-    let top = usize::try_from(top).unwrap_or(usize::MAX);
-    let has_more = items.len() > top;
-    items.truncate(top);
+    let rows = query_images(&tx, &page.text, params_from_iter(page.params.iter()))?;
+    let (items, has_more) = query.split_page(rows);
     let total = match &statements.count {
         None => None,
         Some(count) => {

@@ -24,13 +24,7 @@ pub fn ids(images: &[Image]) -> Vec<i64> {
 /// The page [`select`] gives for `images`, with the `total` and `has_more` a store must
 /// report.
 pub fn reference_page(images: &[Image], query: &ListQuery) -> ImagePage {
-    let (items, total) = select(images, query);
-    let has_more = total > query.skip.saturating_add(items.len() as u64);
-    ImagePage {
-        items,
-        total: query.count.then_some(total),
-        has_more,
-    }
+    dam_core::query::reference_page(images, query)
 }
 
 /// Asserts that `store` lists for `tenant` exactly what [`select`] gives over `images` (the

@@ -197,8 +197,11 @@ impl Pool {
         let mut strings = BTreeSet::new();
         let mut instants = BTreeSet::new();
         let mut tags: BTreeSet<String> = TAGS.iter().map(|t| t.to_string()).collect();
-        tags.extend(["RED", "re", "x"].map(String::from));
-        for extra in ["", "a", "Z", "é", "jpg", "JPG", "Logo", "%", "_", "'", "\\"] {
+        tags.extend(["RED", "re", "x", "\0", "red\0"].map(String::from));
+        // NUL-bearing literals: stored strings never hold NUL, so stores decide them apart.
+        for extra in [
+            "", "a", "Z", "é", "jpg", "JPG", "Logo", "%", "_", "'", "\\", "\0", "a\0", "Logo\0z",
+        ] {
             strings.insert(extra.to_string());
         }
         for image in images {
@@ -212,6 +215,7 @@ impl Pool {
                 integers.extend([n, n.saturating_add(1), n.saturating_sub(1)]);
             }
             strings.insert(image.reference.as_str().to_string());
+            strings.insert(format!("{}\0", image.reference.as_str()));
             strings.insert(image.file_type.as_str().to_string());
             for url in [
                 &image.original_url,
@@ -245,7 +249,7 @@ impl Pool {
             needles.extend(pieces(s));
         }
         needles.extend(REFERENCE_PIECES.iter().map(|p| p.to_string()));
-        needles.extend(["%_", "\\%", "''", "LOGO", "b%"].map(String::from));
+        needles.extend(["%_", "\\%", "''", "LOGO", "b%", "\0", "g\0"].map(String::from));
         Pool {
             integers: integers.into_iter().collect(),
             strings: strings.into_iter().collect(),

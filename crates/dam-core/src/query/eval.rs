@@ -4,7 +4,9 @@
 use std::cmp::Ordering;
 
 use crate::image::Image;
+use crate::query::lower::{Condition, Operand};
 use crate::query::model::{Field, Filter, Instant, ListQuery, Quantifier, SortKey, Value};
+use crate::store::ImagePage;
 
 /// The value of one field of an image, borrowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,6 +117,72 @@ impl Filter {
     }
 }
 
+fn operand_value(operand: &Operand) -> FieldValue<'_> {
+    match operand {
+        Operand::Integer(i) => FieldValue::Integer(*i),
+        Operand::Text(s) => FieldValue::Str(s),
+    }
+}
+
+/// A field as stores hold it: datetimes as Unix seconds.
+fn stored_value(image: &Image, field: Field) -> FieldValue<'_> {
+    match field_value(image, field) {
+        FieldValue::DateTime(t) => FieldValue::Integer(t.seconds),
+        other => other,
+    }
+}
+
+impl Condition {
+    /// Whether `image` meets this lowered filter: for every valid image, the same answer as
+    /// the [`Filter::matches`] of the filter it was lowered from.
+    pub fn matches(&self, image: &Image) -> bool {
+        let holds = |a: &FieldValue<'_>, op: crate::query::CmpOp, b: &FieldValue<'_>| {
+            compare(a, b).is_some_and(|o| op.holds(o))
+        };
+        match self {
+            Condition::Constant(truth) => *truth,
+            Condition::And(a, b) => a.matches(image) && b.matches(image),
+            Condition::Or(a, b) => a.matches(image) || b.matches(image),
+            Condition::Not(inner) => !inner.matches(image),
+            Condition::Compare {
+                field, op, operand, ..
+            } => holds(&stored_value(image, *field), *op, &operand_value(operand)),
+            Condition::CompareFields {
+                left, op, right, ..
+            } => holds(
+                &stored_value(image, *left),
+                *op,
+                &stored_value(image, *right),
+            ),
+            Condition::IsNull { field, negated } => {
+                (field_value(image, *field) == FieldValue::Null) != *negated
+            }
+            Condition::In {
+                field, operands, ..
+            } => {
+                let v = stored_value(image, *field);
+                operands
+                    .iter()
+                    .any(|o| compare(&v, &operand_value(o)) == Some(Ordering::Equal))
+            }
+            Condition::StringCall {
+                function,
+                field,
+                needle,
+                ..
+            } => match field_value(image, *field) {
+                FieldValue::Str(haystack) => function.holds(haystack, needle),
+                _ => false,
+            },
+            Condition::Tags { quantifier, value } => match quantifier {
+                Quantifier::Any => image.tags.iter().any(|t| t == value),
+                Quantifier::All => image.tags.iter().all(|t| t == value),
+            },
+            Condition::NoTags => image.tags.is_empty(),
+        }
+    }
+}
+
 /// The order of two images under `keys`, then by id ascending (the tie-break that makes
 /// paging stable).
 pub fn compare_images(a: &Image, b: &Image, keys: &[SortKey]) -> Ordering {
@@ -132,17 +200,26 @@ pub fn compare_images(a: &Image, b: &Image, keys: &[SortKey]) -> Ordering {
     a.id.cmp(&b.id)
 }
 
+/// The matches of `query` among `images`, in order.
+fn ordered_matches<'a>(
+    images: impl IntoIterator<Item = &'a Image>,
+    query: &ListQuery,
+) -> Vec<&'a Image> {
+    let mut matches: Vec<&Image> = images
+        .into_iter()
+        .filter(|im| query.filter.as_ref().is_none_or(|f| f.matches(im)))
+        .collect();
+    matches.sort_by(|a, b| compare_images(a, b, &query.order_by));
+    matches
+}
+
 /// The reference answer to a list query over `images` (all of one tenant): the page, and the
 /// total number of matches.
 pub fn select<'a>(
     images: impl IntoIterator<Item = &'a Image>,
     query: &ListQuery,
 ) -> (Vec<Image>, u64) {
-    let mut matches: Vec<&Image> = images
-        .into_iter()
-        .filter(|im| query.filter.as_ref().is_none_or(|f| f.matches(im)))
-        .collect();
-    matches.sort_by(|a, b| compare_images(a, b, &query.order_by));
+    let matches = ordered_matches(images, query);
     let total = matches.len() as u64;
     let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
     let page = matches
@@ -152,4 +229,29 @@ pub fn select<'a>(
         .cloned()
         .collect();
     (page, total)
+}
+
+/// The reference answer to a list query over `images` (all of one tenant) as a store reports
+/// it: the page, the total (with `count`), and whether more matches follow (fetched by the
+/// page-plus-one rule of [`ListQuery::split_page`]).
+pub fn reference_page<'a>(
+    images: impl IntoIterator<Item = &'a Image>,
+    query: &ListQuery,
+) -> ImagePage {
+    let matches = ordered_matches(images, query);
+    let total = matches.len() as u64;
+    let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
+    let fetch = usize::try_from(query.fetch_limit()).unwrap_or(usize::MAX);
+    let rows = matches
+        .into_iter()
+        .skip(skip)
+        .take(fetch)
+        .cloned()
+        .collect();
+    let (items, has_more) = query.split_page(rows);
+    ImagePage {
+        items,
+        total: query.count.then_some(total),
+        has_more,
+    }
 }

@@ -9,15 +9,17 @@
 mod error;
 mod eval;
 mod filter;
+mod lower;
 mod model;
 mod options;
 mod orderby;
 
 pub use error::QueryError;
-pub use eval::{compare_images, select};
+pub use eval::{compare_images, reference_page, select};
 pub use filter::{
     parse_filter, MAX_DEPTH, MAX_FILTER_BYTES, MAX_IN_ITEMS, MAX_NODES, MAX_STRING_BYTES,
 };
+pub use lower::{Condition, Operand};
 pub use model::{
     CmpOp, Field, FieldType, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction,
     Value, MAX_TOP,
