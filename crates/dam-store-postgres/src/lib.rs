@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod error;
 mod row;
 mod schema;
 mod sql;

@@ -4,21 +4,12 @@
 use dam_core::{FileType, Image, ImageId, ImageStatus, Reference, Timestamp};
 use tokio_postgres::Row;
 
+use crate::error::RowError;
+
 /// The columns of an image, in the order [`image_from_row`] reads them.
 pub(crate) const IMAGE_COLUMNS: &str = "id, reference, file_type, status, num_links, \
      created_on, modified_on, tags, original_url, thumbnail_url, thumbnail_medium_url, \
      thumbnail_preview_url, width, height, size_in_bytes";
-
-/// Why a row could not be read.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum RowError {
-    /// A column of an unexpected type.
-    #[error(transparent)]
-    Driver(#[from] tokio_postgres::Error),
-    /// A value that breaks a domain rule.
-    #[error("corrupt image row (id {id}): {reason}")]
-    Corrupt { id: i64, reason: String },
-}
 
 /// The image of a row selected with [`IMAGE_COLUMNS`].
 pub(crate) fn image_from_row(row: &Row) -> Result<Image, RowError> {

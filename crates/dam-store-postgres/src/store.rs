@@ -11,34 +11,17 @@ use dam_core::{
     TenantId, Timestamp,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls};
 
 use crate::config::PostgresConfig;
+use crate::error::{backend, driver};
 use crate::row::{image_from_row, IMAGE_COLUMNS};
 use crate::schema;
 use crate::sql::SqlBuilder;
 
-const STORE: &str = "postgres";
-
 /// Rows per statement when a fixture is loaded.
 const FIXTURE_CHUNK: usize = 1000;
-
-fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> StoreError {
-    StoreError::backend(STORE, error)
-}
-
-/// A [`StoreError::Backend`] for a driver error, except a unique violation, which only a
-/// write racing a fixture load can meet: that is a conflict.
-fn driver(error: tokio_postgres::Error) -> StoreError {
-    if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-        return StoreError::Conflict(
-            "an image id, a reference or an API key of the write is already held".into(),
-        );
-    }
-    backend(error)
-}
 
 /// A [`dam_core::ImageStore`] and [`dam_core::KeyStore`] on PostgreSQL.
 ///

@@ -1,93 +1,204 @@
-//! The store's operations, each a synchronous function over one connection (run on a blocking
-//! thread by the pool). Every write is one `BEGIN IMMEDIATE` transaction: it holds the
-//! database's write lock from its first read, so no other writer — in this process or another —
-//! can come between a check and the change it guards.
+//! [`SqliteStore`]: the storage traits over a small pool of connections. Each operation is a
+//! synchronous function over one connection, run on a blocking thread by the pool. Every write
+//! is one `BEGIN IMMEDIATE` transaction: it holds the database's write lock from its first
+//! read, so no other writer — in this process or another — can come between a check and the
+//! change it guards.
 
-use std::collections::HashMap;
+mod pool;
 
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use dam_core::query::ListQuery;
 use dam_core::{
-    FileType, Fixture, Image, ImageId, ImagePage, ImageStatus, KeyDigest, Reference, StoreError,
-    TenantId, Timestamp, ValueError,
+    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, Reference,
+    StoreError, TenantId, Timestamp,
 };
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
+use crate::config::SqliteOptions;
 use crate::error::{AdapterError, OpError};
+use crate::row::{invalid, query_images};
 use crate::schema;
-use crate::sql::{ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
+use crate::sql::{self, ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
+use pool::{Pool, Source};
 
-fn invalid(column: &'static str) -> impl FnOnce(ValueError) -> AdapterError {
-    move |source| AdapterError::InvalidRow { column, source }
+/// The SQLite store. Cheap to share as `Arc<SqliteStore>`; every method is tenant-scoped.
+pub struct SqliteStore {
+    writer: Arc<Pool>,
+    readers: Arc<Pool>,
+    /// Inserts and deletes so far, to refresh the planner's statistics now and then.
+    writes: AtomicU64,
 }
 
-/// An image from a row of [`IMAGE_COLUMNS`], without its tags. A value that breaks the
-/// domain's rules is an error (the file was altered outside the adapter), never a panic.
-fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
-    let id = ImageId::new(row.get(0)?).map_err(invalid("id"))?;
-    let reference = Reference::new(row.get::<_, String>(1)?).map_err(invalid("reference"))?;
-    let file_type = FileType::new(row.get::<_, String>(2)?).map_err(invalid("file_type"))?;
-    let status = ImageStatus::from_code(&row.get::<_, String>(3)?).map_err(invalid("status"))?;
-    let created_on = Timestamp::from_unix_seconds(row.get(5)?).map_err(invalid("created_on"))?;
-    let modified_on = Timestamp::from_unix_seconds(row.get(6)?).map_err(invalid("modified_on"))?;
-    Ok(Image {
-        id,
-        reference,
-        file_type,
-        status,
-        num_links: row.get(4)?,
-        created_on,
-        modified_on,
-        tags: Vec::new(),
-        original_url: row.get(7)?,
-        thumbnail_url: row.get(8)?,
-        thumbnail_medium_url: row.get(9)?,
-        thumbnail_preview_url: row.get(10)?,
-        width: row.get(11)?,
-        height: row.get(12)?,
-        size_in_bytes: row.get(13)?,
-    })
+/// Inserts and deletes between two refreshes of the planner's statistics (a store that starts
+/// empty and fills up through the API gets them too, not only at the next start).
+const WRITES_PER_OPTIMIZE: u64 = 10_000;
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
 }
 
-/// Fills in the tags of `images` with one statement, in their stored order.
-fn attach_tags(conn: &Connection, images: &mut [Image]) -> Result<(), AdapterError> {
-    if images.is_empty() {
-        return Ok(());
+impl SqliteStore {
+    /// Opens (creating it if needed) the database file at `path` with default options, and
+    /// migrates its schema. See [`SqliteStore::open_with`].
+    ///
+    /// Errors: [`StoreError::Backend`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        SqliteStore::open_with(path, SqliteOptions::default())
     }
-    // The ids travel as one JSON array of integers, so one cached statement serves every page.
-    let ids: Vec<String> = images.iter().map(|im| im.id.get().to_string()).collect();
-    let ids = format!("[{}]", ids.join(","));
-    let mut stmt = conn.prepare_cached(
-        "SELECT image_id, tag FROM image_tags \
-         WHERE image_id IN (SELECT value FROM json_each(?)) ORDER BY image_id, position",
-    )?;
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut rows = stmt.query([ids])?;
-    while let Some(row) = rows.next()? {
-        tags.entry(row.get(0)?).or_default().push(row.get(1)?);
+
+    /// Opens (creating it if needed) the database file at `path`, switches it to WAL mode and
+    /// migrates its schema to [`crate::SCHEMA_VERSION`]. This blocks briefly on the disk; call it at
+    /// start-up (or from `spawn_blocking`).
+    ///
+    /// Errors: [`StoreError::Backend`] when the directory is missing or unwritable, the file is
+    /// not a database of this adapter (or of a newer version), or another process holds the
+    /// database locked past the busy timeout. A file that cannot be opened is left untouched.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let writer_source = Source::File {
+            path: path.clone(),
+            read_only: false,
+        };
+        let mut conn = Pool::open(&writer_source, options.busy_timeout)?;
+        schema::enable_wal(&conn)?;
+        schema::migrate(&mut conn)?;
+        schema::optimize(&conn);
+        let writer = Pool::new(writer_source, 1, options.busy_timeout, Some(conn));
+        let reader_source = Source::File {
+            path,
+            read_only: true,
+        };
+        let readers = Pool::new(reader_source, options.readers, options.busy_timeout, None);
+        Ok(SqliteStore {
+            writer: Arc::new(writer),
+            readers: Arc::new(readers),
+            writes: AtomicU64::new(0),
+        })
     }
-    for image in images {
-        if let Some(list) = tags.remove(&image.id.get()) {
-            image.tags = list;
-        }
+
+    /// A new, empty store in memory (for tests): one connection serves reads and writes, and
+    /// the data goes when the store is dropped.
+    ///
+    /// Errors: [`StoreError::Backend`].
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let options = SqliteOptions::default();
+        let mut conn = Connection::open_in_memory().map_err(AdapterError::from)?;
+        schema::configure(&conn, options.busy_timeout)?;
+        schema::migrate(&mut conn)?;
+        let pool = Arc::new(Pool::new(
+            Source::Memory,
+            1,
+            options.busy_timeout,
+            Some(conn),
+        ));
+        Ok(SqliteStore {
+            writer: Arc::clone(&pool),
+            readers: pool,
+            writes: AtomicU64::new(0),
+        })
     }
-    Ok(())
+
+    /// Counts a write; true when this one should refresh the statistics after it.
+    fn count_write(&self) -> bool {
+        self.writes.fetch_add(1, Ordering::Relaxed) % WRITES_PER_OPTIMIZE == WRITES_PER_OPTIMIZE - 1
+    }
 }
 
-/// Runs a page or lookup statement and reads its images, tags included.
-fn query_images(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<Image>, AdapterError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(params)?;
-    let mut images = Vec::new();
-    while let Some(row) = rows.next()? {
-        images.push(read_image(row)?);
+#[async_trait]
+impl ImageStore for SqliteStore {
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
+        let statements = sql::list_statements(tenant.as_str(), query);
+        let query = query.clone();
+        Ok(self
+            .readers
+            .run(move |conn| list(conn, &statements, &query))
+            .await?)
     }
-    attach_tags(conn, &mut images)?;
-    Ok(images)
+
+    async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
+        let tenant = tenant.as_str().to_string();
+        Ok(self
+            .readers
+            .run(move |conn| get(conn, &tenant, id.get()))
+            .await?)
+    }
+
+    async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
+        let tenant = tenant.as_str().to_string();
+        let refresh = self.count_write();
+        Ok(self
+            .writer
+            .run(move |conn| {
+                let inserted = insert(conn, &tenant, image);
+                if refresh {
+                    schema::optimize(conn);
+                }
+                inserted
+            })
+            .await?)
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+        at: Timestamp,
+    ) -> Result<Image, StoreError> {
+        let tenant = tenant.as_str().to_string();
+        Ok(self
+            .writer
+            .run(move |conn| set_status(conn, &tenant, id.get(), status, at))
+            .await?)
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
+        let tenant = tenant.as_str().to_string();
+        let refresh = self.count_write();
+        Ok(self
+            .writer
+            .run(move |conn| {
+                let deleted = delete(conn, &tenant, id.get());
+                if refresh {
+                    schema::optimize(conn);
+                }
+                deleted
+            })
+            .await?)
+    }
+
+    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
+        let fixture = fixture.clone();
+        Ok(self
+            .writer
+            .run(move |conn| load_fixture(conn, &fixture))
+            .await?)
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.readers.run(is_empty).await?)
+    }
 }
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError> {
+        let digest = *digest;
+        Ok(self
+            .readers
+            .run(move |conn| tenant_for_key(conn, &digest))
+            .await?)
+    }
+}
+
+// ----- the operations, each over one connection -----
 
 /// One page of a list, and the count when asked, from one snapshot of the database.
 pub(crate) fn list(

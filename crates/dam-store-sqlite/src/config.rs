@@ -1,0 +1,45 @@
+//! The settings of a [`crate::SqliteStore`].
+
+use std::time::Duration;
+
+/// Settings of a [`crate::SqliteStore`].
+///
+/// ```
+/// use std::time::Duration;
+/// use dam_store_sqlite::SqliteOptions;
+/// let options = SqliteOptions::default().readers(8).busy_timeout(Duration::from_secs(2));
+/// assert_eq!(options.readers, 8);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// How many connections may read at once (at least one; default 4). Writes go through one
+    /// connection of their own.
+    pub readers: usize,
+    /// How long a statement waits for a lock another connection or process holds before it
+    /// fails with [`dam_core::StoreError::Backend`] (default 5 s).
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Sets [`SqliteOptions::readers`].
+    pub fn readers(mut self, readers: usize) -> Self {
+        self.readers = readers;
+        self
+    }
+
+    /// Sets [`SqliteOptions::busy_timeout`].
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+}
