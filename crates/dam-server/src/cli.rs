@@ -1,9 +1,15 @@
 //! The command line (contract §8 "Server").
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Parser};
+use clap::builder::BoolishValueParser;
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use dam_axum::BasePath;
 
 /// The default SQLite database file, in the working directory.
 pub const DEFAULT_DATABASE: &str = "dam.sqlite3";
@@ -13,43 +19,71 @@ pub const DEFAULT_DATABASE: &str = "dam.sqlite3";
 /// Storage is a SQLite file by default (`--database`), or memory (`--memory`). A store with
 /// no API keys answers every request with 401: load tenants with `--fixtures` or `--demo`.
 /// Logs go to stderr (filter with RUST_LOG, default `info`); stdout carries only the
-/// `listening on http://HOST:PORT` line.
+/// `listening on http://HOST:PORT` line. Every option can also be given as an environment
+/// variable (`DAM_` and the option's name, e.g. `DAM_POSTGRES`); the command line wins.
+///
+/// `--memory`, `--database` and `--postgres` exclude each other, and so do `--fixtures` and
+/// `--demo`: two of one set on the command line, or two in the environment, are refused; one
+/// on the command line sets aside the others of its set that the environment gives.
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(name = "dam-server", version, about, long_about = None)]
-#[command(group(ArgGroup::new("store").args(["memory", "database", "postgres"]).multiple(false)))]
-#[command(group(ArgGroup::new("seed").args(["fixtures", "demo"]).multiple(false)))]
 pub struct Cli {
     /// Address to listen on; port 0 picks a free port. Once bound, the server prints
     /// `listening on http://HOST:PORT` (the real port) on stdout.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "DAM_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: SocketAddr,
 
     /// SQLite database file (created if missing). The default store.
-    #[arg(long, value_name = "PATH", default_value = DEFAULT_DATABASE)]
+    #[arg(long, env = "DAM_DATABASE", value_name = "PATH", default_value = DEFAULT_DATABASE)]
     pub database: PathBuf,
 
     /// Keep everything in memory (lost on exit) instead of a database file.
-    #[arg(long)]
+    #[arg(long, env = "DAM_MEMORY", value_parser = BoolishValueParser::new())]
     pub memory: bool,
 
     /// Use a PostgreSQL database (`postgres://USER@HOST:PORT/DB`) instead of a file; its
     /// tables are created or migrated at start. Several servers may share one database.
-    #[arg(long, value_name = "URL")]
+    /// The URL may hold a password: prefer `DAM_POSTGRES` to the command line, which other
+    /// users of the machine can see; the value is never printed.
+    #[arg(long, env = "DAM_POSTGRES", hide_env_values = true, value_name = "URL")]
     pub postgres: Option<String>,
 
     /// Load this fixture file (contract §7) at start, all or nothing. A bad file or a clash
     /// with what the store holds is reported on stderr with exit code 2, the store untouched.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "DAM_FIXTURES", value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
 
     /// If the store holds no image, load a demo tenant (API key `demo-key`, 50 images). A
     /// store that holds images is kept as it is, so a restart keeps what it holds.
-    #[arg(long)]
+    #[arg(long, env = "DAM_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
 
     /// Base URL of every problem's `type` (default `https://api2.saleslayer.com/errors`).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, env = "DAM_PROBLEM_TYPE_BASE", value_name = "URL")]
     pub problem_type_base: Option<String>,
+
+    /// Serve every route under this prefix (e.g. `/dam/v2`: `/dam/v2/image`); problem
+    /// `instance`s and `@nextLink`s carry it, and every other path is a 404. Starts with `/`,
+    /// no trailing `/`, letters, digits and `-._~` between the slashes.
+    #[arg(long, env = "DAM_BASE_PATH", value_name = "PREFIX")]
+    pub base_path: Option<BasePath>,
+
+    /// The `Retry-After` of a 409 (an image being processed), in whole seconds (at least 1).
+    #[arg(long, env = "DAM_RETRY_AFTER", value_name = "SECONDS", default_value_t = dam_axum::DEFAULT_RETRY_AFTER, value_parser = whole_seconds)]
+    pub retry_after: NonZeroU32,
+}
+
+/// The options that exclude each other, set by set.
+const EXCLUSIVE: [&[&str]; 2] = [&["memory", "database", "postgres"], &["fixtures", "demo"]];
+
+fn whole_seconds(text: &str) -> Result<NonZeroU32, String> {
+    text.parse::<NonZeroU32>()
+        .map_err(|_| "a whole number of seconds, at least 1".to_string())
 }
 
 /// Which storage adapter to open. One arm per adapter: a new adapter is one more variant.
@@ -74,7 +108,85 @@ pub enum Seed {
     Demo,
 }
 
+/// The environment variable of option `id`.
+fn env_name(command: &clap::Command, id: &str) -> String {
+    command
+        .get_arguments()
+        .find(|arg| arg.get_id() == id)
+        .and_then(|arg| arg.get_env())
+        .map_or_else(
+            || id.to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        )
+}
+
 impl Cli {
+    /// Parses the process's command line and `DAM_*` environment.
+    ///
+    /// Errors: a usage error (exit code 2), as [`Cli::try_from_args`].
+    pub fn from_process() -> Result<Cli, clap::Error> {
+        Cli::try_from_args(std::env::args_os())
+    }
+
+    /// Parses `args` (the program name first) and the `DAM_*` environment; the command line
+    /// wins over the environment, also within the sets of options that exclude each other.
+    ///
+    /// Errors: clap's usage errors (exit code 2); [`ErrorKind::ArgumentConflict`] for two
+    /// options of one exclusive set. No message holds an option's value.
+    pub fn try_from_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        for set in EXCLUSIVE {
+            let from = |source| -> Vec<&str> {
+                set.iter()
+                    .copied()
+                    .filter(|id| matches.value_source(id) == Some(source))
+                    .collect()
+            };
+            let (on_line, in_env) = (
+                from(ValueSource::CommandLine),
+                from(ValueSource::EnvVariable),
+            );
+            let chosen = match (on_line.as_slice(), in_env.as_slice()) {
+                ([], []) => continue,
+                ([one], _) | ([], [one]) => *one,
+                ([a, b, ..], _) => {
+                    let message = format!("the argument '--{a}' cannot be used with '--{b}'");
+                    return Err(command.error(ErrorKind::ArgumentConflict, message));
+                }
+                ([], [a, b, ..]) => {
+                    let message = format!(
+                        "the environment variables {} and {} cannot be used together",
+                        env_name(&command, a),
+                        env_name(&command, b)
+                    );
+                    return Err(command.error(ErrorKind::ArgumentConflict, message));
+                }
+            };
+            for id in set.iter().filter(|id| **id != chosen) {
+                cli.set_aside(id);
+            }
+        }
+        Ok(cli)
+    }
+
+    /// Back to the value an option has when it is not given.
+    fn set_aside(&mut self, id: &str) {
+        match id {
+            "memory" => self.memory = false,
+            "database" => self.database = PathBuf::from(DEFAULT_DATABASE),
+            "postgres" => self.postgres = None,
+            "fixtures" => self.fixtures = None,
+            "demo" => self.demo = false,
+            _ => {}
+        }
+    }
+
     /// The storage adapter the options select.
     pub fn store(&self) -> StoreChoice {
         if self.memory {
@@ -99,10 +211,9 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::error::ErrorKind;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("dam-server").chain(args.iter().copied()))
+        Cli::try_from_args(std::iter::once("dam-server").chain(args.iter().copied()))
     }
 
     #[test]
@@ -135,6 +246,26 @@ mod tests {
             cli.problem_type_base.as_deref(),
             Some("https://example.org/e")
         );
+    }
+
+    #[test]
+    fn base_path_and_retry_after_are_checked() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.base_path, None);
+        assert_eq!(cli.retry_after.get(), 5);
+        let cli = parse(&["--base-path", "/dam/v2", "--retry-after", "12"]).unwrap();
+        assert_eq!(cli.base_path.unwrap().as_str(), "/dam/v2");
+        assert_eq!(cli.retry_after.get(), 12);
+        for args in [
+            &["--base-path", "/dam/"][..],
+            &["--base-path", ""][..],
+            &["--retry-after", "0"][..],
+            &["--retry-after", "abc"][..],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValueValidation, "{args:?}");
+            assert_eq!(e.exit_code(), 2);
+        }
     }
 
     #[test]

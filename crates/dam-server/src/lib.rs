@@ -1,11 +1,12 @@
 //! # dam-server
 //!
-//! The HTTP face of DAM Core: `GET /image` and `DELETE /image/{id}` over the
-//! [`ImageService`](dam_core::ImageService) facade. This crate is wiring only — routes, limits,
-//! logging, the command line and store selection; every rule of the API lives in `dam-core`.
+//! DAM Core's server: the HTTP face of `dam-axum` over a storage adapter chosen on the command
+//! line. This crate is wiring only — the command line, store selection, start-up, the base
+//! path, the accept loop and logging; the routes and layers live in `dam-axum`, every rule of
+//! the API in `dam-core`.
 //!
-//! The binary (`src/main.rs`) is a thin shell over [`run`]; tests and embedders start the
-//! server in-process with [`router`], [`bind`] and [`serve`]:
+//! The binary (`src/main.rs`) is a thin shell over [`run`]; tests start the server in-process
+//! with [`router`] (or [`app`]), [`bind`] and [`serve`]:
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -27,19 +28,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod app;
 pub mod cli;
 pub mod demo;
-mod layers;
 mod logging;
-mod response;
-mod routes;
 mod server;
 pub mod startup;
 
+pub use app::{app, router, AppConfig, Limits};
 pub use cli::Cli;
-pub use layers::Limits;
 pub use logging::log_subscriber;
-pub use response::ApiError;
-pub use routes::router;
 pub use server::{bind, serve, shutdown_signal};
 pub use startup::{run, StartupError};

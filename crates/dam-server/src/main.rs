@@ -2,14 +2,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use dam_server::Cli;
 use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     // Parsed first: a usage error exits with clap's message and code 2.
-    let cli = Cli::parse();
+    let cli = Cli::from_process().unwrap_or_else(|error| error.exit());
     let rust_log = std::env::var("RUST_LOG").ok();
     dam_server::log_subscriber(rust_log.as_deref(), std::io::stderr).init();
     match dam_server::run(cli).await {

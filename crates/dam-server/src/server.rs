@@ -13,7 +13,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::layers::Limits;
+use crate::app::Limits;
 
 /// Binds a TCP listener (port 0 picks a free port; read it back with `local_addr`).
 pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {

@@ -12,7 +12,7 @@ use dam_store_postgres::{PostgresConfig, PostgresStore};
 use dam_store_sqlite::SqliteStore;
 
 use crate::cli::{Cli, Seed, StoreChoice};
-use crate::{demo, router, serve, shutdown_signal, Limits};
+use crate::{app, demo, serve, shutdown_signal, AppConfig};
 
 /// Why the server could not start. [`StartupError::exit_code`] is the process's exit code.
 #[derive(Debug, thiserror::Error)]
@@ -177,15 +177,19 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
 ///
 /// Errors: see [`StartupError`]; each carries its exit code.
 pub async fn run(cli: Cli) -> Result<(), StartupError> {
-    let limits = Limits::default();
+    let config = AppConfig {
+        base_path: cli.base_path.clone().unwrap_or_default(),
+        retry_after: cli.retry_after,
+        ..AppConfig::default()
+    };
     let stores = open_store(&cli.store()).await?;
     seed(&stores, &cli.seed()).await?;
-    let mut config = ServiceConfig::default();
+    let mut service_config = ServiceConfig::default();
     if let Some(base) = &cli.problem_type_base {
-        config.problem_type_base = base.clone();
+        service_config.problem_type_base = base.clone();
     }
-    let service = ImageService::with_config(stores.images, stores.keys, config);
-    let app = router(service, &limits);
+    let service = ImageService::with_config(stores.images, stores.keys, service_config);
+    let app = app(service, &config);
     let listen_error = |source| StartupError::Listen {
         addr: cli.listen.to_string(),
         source,
@@ -194,8 +198,8 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     let local = listener.local_addr().map_err(listen_error)?;
     let shutdown = shutdown_signal().map_err(StartupError::Signals)?;
     announce(&local.to_string()).map_err(listen_error)?;
-    tracing::info!(address = %local, "listening");
-    serve(listener, app, &limits, shutdown)
+    tracing::info!(address = %local, base_path = %config.base_path, "listening");
+    serve(listener, app, &config.limits, shutdown)
         .await
         .map_err(listen_error)
 }

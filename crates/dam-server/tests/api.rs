@@ -3,8 +3,11 @@
 
 mod support;
 
+use std::num::NonZeroU32;
+
+use dam_axum::BasePath;
 use dam_core::ServiceConfig;
-use dam_server::Limits;
+use dam_server::AppConfig;
 use support::{ids, request, Backend, Reply, TestServer, ACME_IDS, ACME_KEY, GLOBEX_KEY};
 
 const UNAUTHORIZED: (u16, &str, &str) = (401, "unauthorized", "Unauthorized");
@@ -379,40 +382,96 @@ async fn other_methods_are_405_with_allow(backend: Backend) {
     s.stop().await;
 }
 
-/// Every response carries a request id; error bodies from the HTTP layer (a body over the
-/// limit) are problems too.
-async fn layer_refusals_are_problems(backend: Backend) {
-    let limits = Limits {
-        max_body_bytes: 16,
-        ..Limits::default()
-    };
-    let s = TestServer::start_with(backend, ServiceConfig::default(), limits).await;
-    let body = "x".repeat(100);
-    let head = format!(
-        "DELETE /image/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-API-KEY: {ACME_KEY}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let r = support::raw(s.addr, head.as_bytes()).await;
-    let p = r.problem(413, "payload-too-large", "Payload Too Large", "/image/1");
-    assert_eq!(p["status"], 413);
-    assert!(r.header("x-request-id").is_some());
-    // the image is still there
-    assert_eq!(ids(&s.get("/image", Some(ACME_KEY)).await.json()), ACME_IDS);
-    s.stop().await;
-}
-
 /// §6: `--problem-type-base` changes the base of every `type`.
 async fn problem_type_base_is_configurable(backend: Backend) {
     let config = ServiceConfig {
         problem_type_base: "https://example.org/problems".into(),
     };
-    let s = TestServer::start_with(backend, config, Limits::default()).await;
+    let s = TestServer::start_app(backend, config, AppConfig::default()).await;
     let p = s.get("/image", None).await.json();
     assert_eq!(p["type"], "https://example.org/problems/unauthorized");
     let p = s.get("/nowhere", None).await.json();
     assert_eq!(p["type"], "https://example.org/problems/not-found");
     let p = request(s.addr, "POST", "/image", None).await.json();
     assert_eq!(p["type"], "https://example.org/problems/method-not-allowed");
+    s.stop().await;
+}
+
+/// §9.5: with a base path every route is under it, `instance` and `@nextLink` carry it, and
+/// every other path (the prefix-less `/image` included) is a 404 problem.
+async fn served_under_a_base_path(backend: Backend) {
+    let app = AppConfig {
+        base_path: BasePath::parse("/dam/v2").expect("base path"),
+        ..AppConfig::default()
+    };
+    let s = TestServer::start_app(backend, ServiceConfig::default(), app).await;
+    let mut target = "/dam/v2/image?$top=3".to_string();
+    let mut seen = Vec::new();
+    loop {
+        let page = s.get(&target, Some(ACME_KEY)).await.json();
+        seen.extend(ids(&page));
+        match page.get("@nextLink").and_then(|l| l.as_str()) {
+            Some(link) => {
+                assert!(link.starts_with("/dam/v2/image?"), "{link}");
+                target = link.to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ACME_IDS);
+    expect(
+        &s.get("/dam/v2/image", None).await,
+        UNAUTHORIZED,
+        "/dam/v2/image",
+    );
+    let r = request(
+        s.addr,
+        "DELETE",
+        "/dam/v2/image/3",
+        Some(ACME_KEY.as_bytes()),
+    )
+    .await;
+    r.problem(409, "conflict", "Conflict", "/dam/v2/image/3");
+    let r = request(s.addr, "POST", "/dam/v2/image", None).await;
+    r.problem(
+        405,
+        "method-not-allowed",
+        "Method Not Allowed",
+        "/dam/v2/image",
+    );
+    for path in [
+        "/image",
+        "/image/1",
+        "/dam/v2",
+        "/dam/v2/",
+        "/dam/image",
+        "/dam/v2x/image",
+    ] {
+        expect(&s.get(path, Some(ACME_KEY)).await, NOT_FOUND, path);
+        let r = request(s.addr, "DELETE", path, Some(ACME_KEY.as_bytes())).await;
+        expect(&r, NOT_FOUND, path);
+    }
+    // nothing was deleted outside the prefix
+    let page = s.get("/dam/v2/image", Some(ACME_KEY)).await.json();
+    assert_eq!(ids(&page), ACME_IDS);
+    s.stop().await;
+}
+
+/// §4: a 409 carries `Retry-After` in whole seconds, as configured (`--retry-after`).
+async fn a_conflict_says_when_to_retry(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let r = s.delete("3", Some(ACME_KEY)).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    s.stop().await;
+    let app = AppConfig {
+        retry_after: NonZeroU32::new(30).expect("non-zero"),
+        ..AppConfig::default()
+    };
+    let s = TestServer::start_app(backend, ServiceConfig::default(), app).await;
+    let r = s.delete("4", Some(ACME_KEY)).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.header("retry-after"), Some("30"));
     s.stop().await;
 }
 
@@ -480,7 +539,8 @@ macro_rules! all_cases {
                 invalid_ids_are_400,
                 unknown_paths_are_404_problems,
                 other_methods_are_405_with_allow,
-                layer_refusals_are_problems,
+                served_under_a_base_path,
+                a_conflict_says_when_to_retry,
                 problem_type_base_is_configurable,
                 concurrent_deletes_give_one_204,
             ]

@@ -156,6 +156,10 @@ fn help_documents_every_option() {
         "--fixtures",
         "--demo",
         "--problem-type-base",
+        "--base-path",
+        "--retry-after",
+        "DAM_POSTGRES",
+        "DAM_BASE_PATH",
         "127.0.0.1:8080",
         "dam.sqlite3",
         "demo-key",
@@ -217,6 +221,114 @@ fn a_bad_fixture_file_is_refused_with_a_clear_message_and_exit_code_2() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&missing));
+}
+
+fn run_with_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dam-server")
+}
+
+#[test]
+fn a_bad_base_path_or_retry_after_is_refused_with_exit_code_2() {
+    for (args, needle) in [
+        (vec!["--base-path", "dam/v2"], "starts with '/'"),
+        (vec!["--base-path", "/dam/v2/"], "does not end with '/'"),
+        (vec!["--base-path", "/"], "does not end with '/'"),
+        (vec!["--base-path", "/dam?v=2"], "no query"),
+        (vec!["--base-path", "/dam v2"], "letters, digits"),
+        (vec!["--retry-after", "0"], "at least 1"),
+        (vec!["--retry-after", "1.5"], "whole number"),
+    ] {
+        let out = run_to_end(&[&["--memory", "--listen", "127.0.0.1:0"][..], &args].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let out = run_with_env(&["--memory"], &[("DAM_BASE_PATH", "nope")]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Contract §8: every option is also `DAM_` + its name; the command line wins, also over an
+/// option of the same exclusive set that the environment gives.
+#[tokio::test]
+async fn environment_variables_give_options_and_the_command_line_wins() {
+    let scratch = Scratch::new("env");
+    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
+    let server = Running::start(
+        &["--memory", "--fixtures", &fixture, "--base-path", "/cli"],
+        &[
+            ("DAM_LISTEN", "127.0.0.1:0"),
+            ("DAM_DEMO", "true"),
+            ("DAM_BASE_PATH", "/env"),
+            ("DAM_RETRY_AFTER", "9"),
+            (
+                "DAM_POSTGRES",
+                "postgres://dam:pa55word@127.0.0.1:1/nowhere",
+            ),
+        ],
+    );
+    let r = request(
+        server.addr,
+        "GET",
+        "/cli/image?$count=true",
+        Some(ACME_KEY.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["@count"], 7);
+    let r = request(server.addr, "GET", "/env/image", Some(ACME_KEY.as_bytes())).await;
+    assert_eq!(r.status, 404);
+    // --fixtures set DAM_DEMO aside
+    let r = request(server.addr, "GET", "/cli/image", Some(b"demo-key")).await;
+    assert_eq!(r.status, 401);
+    let r = request(
+        server.addr,
+        "DELETE",
+        "/cli/image/3",
+        Some(ACME_KEY.as_bytes()),
+    )
+    .await;
+    assert_eq!((r.status, r.header("retry-after")), (409, Some("9")));
+    let (code, _, stderr) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(!stderr.contains("pa55word"), "{stderr}");
+}
+
+/// The PostgreSQL URL may hold a password: `--help` never shows the value of `DAM_POSTGRES`,
+/// and no refusal or start-up failure quotes it.
+#[test]
+fn the_postgres_url_is_never_printed() {
+    let url = "postgres://dam:pa55word@127.0.0.1:1/nowhere";
+    let env = [("DAM_POSTGRES", url)];
+    let out = run_with_env(&["--help"], &env);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("DAM_POSTGRES") && !help.contains("pa55word"),
+        "{help}"
+    );
+    for (args, envs, code) in [
+        (vec!["--listen", "127.0.0.1:0"], &env[..], 1),
+        (vec!["--memory", "--postgres", url], &[][..], 2),
+        (
+            vec!["--postgres", url, "--database", "x.sqlite3"],
+            &[][..],
+            2,
+        ),
+        (vec![], &[("DAM_POSTGRES", url), ("DAM_MEMORY", "1")][..], 2),
+        (vec!["--postgres", url, "--listen", "nowhere"], &[][..], 2),
+    ] {
+        let out = run_with_env(&args, envs);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?} {envs:?}: {stderr}");
+        assert!(!stderr.contains("pa55word"), "{args:?} {envs:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
 }
 
 #[tokio::test]

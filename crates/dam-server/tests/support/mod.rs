@@ -11,7 +11,7 @@ use std::time::Duration;
 use dam_core::{Fixture, ImageService, ServiceConfig};
 use dam_server::cli::StoreChoice;
 use dam_server::startup::open_store;
-use dam_server::Limits;
+use dam_server::{AppConfig, Limits};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -99,6 +99,16 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, config: ServiceConfig, limits: Limits) -> TestServer {
+        let app = AppConfig {
+            limits,
+            ..AppConfig::default()
+        };
+        TestServer::start_app(backend, config, app).await
+    }
+
+    /// A server with the application's own configuration (base path, `Retry-After`).
+    pub async fn start_app(backend: Backend, config: ServiceConfig, app: AppConfig) -> TestServer {
+        let limits = app.limits.clone();
         let scratch = Scratch::new("inproc");
         let choice = match backend {
             Backend::Memory => StoreChoice::Memory,
@@ -108,7 +118,7 @@ impl TestServer {
         let fixture = Fixture::from_json(FIXTURE).expect("fixture");
         stores.images.load_fixture(&fixture).await.expect("load");
         let service = ImageService::with_config(stores.images, stores.keys, config);
-        let app = dam_server::router(service, &limits);
+        let app = dam_server::app(service, &app);
         let listener = dam_server::bind("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("bind");

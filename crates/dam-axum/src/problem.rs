@@ -1,42 +1,67 @@
-//! The two shapes a response takes: a JSON body, or an RFC 9457 problem. Every error of the
-//! server becomes a response here and nowhere else.
+//! The two shapes an answer takes: a JSON body, or an RFC 9457 problem (contract §6). Every
+//! error of the HTTP face becomes a response here and nowhere else.
 
-use axum::http::header::{ALLOW, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dam_core::problem::{ProblemKind, CONTENT_TYPE as PROBLEM_CONTENT_TYPE};
 use dam_core::ProblemDetails;
 use serde::Serialize;
 
 /// The detail of a 500, the same whatever went wrong.
-const INTERNAL_DETAIL: &str = "The request could not be completed because of an internal error.";
+pub(crate) const INTERNAL_DETAIL: &str =
+    "The request could not be completed because of an internal error.";
 
-/// An error answer: a problem document, plus the `Allow` header of a 405.
+/// A problem answer: the document as `application/problem+json` with its status, plus any
+/// headers that go with it (`Allow` of a 405, `Retry-After` of a 409).
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use dam_axum::ProblemResponse;
+///
+/// let response = ProblemResponse::not_found("https://example.org/errors", "/nowhere").into_response();
+/// assert_eq!(response.status(), 404);
+/// assert_eq!(response.headers()["content-type"], "application/problem+json");
+/// ```
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    /// The problem document; its `status` is the HTTP status.
-    pub problem: ProblemDetails,
-    /// The `Allow` header value (405 only).
-    pub allow: Option<&'static str>,
+pub struct ProblemResponse {
+    problem: ProblemDetails,
+    headers: HeaderMap,
 }
 
-impl From<ProblemDetails> for ApiError {
+impl From<ProblemDetails> for ProblemResponse {
     fn from(problem: ProblemDetails) -> Self {
-        ApiError {
+        ProblemResponse {
             problem,
-            allow: None,
+            headers: HeaderMap::new(),
         }
     }
 }
 
-impl ApiError {
-    /// The 500 problem, with a generic detail only.
+impl ProblemResponse {
+    /// The problem document.
+    pub fn problem(&self) -> &ProblemDetails {
+        &self.problem
+    }
+
+    /// Adds a header to the answer.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The 404 for a path outside the API (contract §8): no key needed.
+    pub fn not_found(type_base: &str, instance: &str) -> Self {
+        ProblemDetails::unknown_path(type_base, instance).into()
+    }
+
+    /// The 500, with a generic detail only.
     pub fn internal(type_base: &str, instance: &str) -> Self {
         ProblemDetails::new(ProblemKind::Internal, type_base, INTERNAL_DETAIL, instance).into()
     }
 
     /// A problem for a status that the service itself never answers with (the HTTP layer's
-    /// own refusals: 408, 413, 503, …), named after the status's reason phrase.
+    /// own refusals: 413, 503, …), named after the status's reason phrase.
     pub fn for_status(status: StatusCode, type_base: &str, instance: &str) -> Self {
         let known = match status.as_u16() {
             400 => Some(ProblemKind::Validation),
@@ -75,7 +100,7 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for ProblemResponse {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -86,9 +111,7 @@ impl IntoResponse for ApiError {
         };
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
-        if let Some(allow) = self.allow {
-            headers.insert(ALLOW, HeaderValue::from_static(allow));
-        }
+        headers.extend(self.headers);
         response
     }
 }
@@ -103,7 +126,7 @@ pub(crate) fn json<T: Serialize>(body: &T, type_base: &str, instance: &str) -> R
             .into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot serialize a response body");
-            ApiError::internal(type_base, instance).into_response()
+            ProblemResponse::internal(type_base, instance).into_response()
         }
     }
 }
@@ -120,15 +143,30 @@ pub(crate) fn is_problem(response: &Response) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::RETRY_AFTER;
 
     #[test]
     fn layer_statuses_get_a_slug_from_their_reason_phrase() {
-        let e = ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE, "https://x/errors/", "/image");
+        let e = ProblemResponse::for_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "https://x/errors/",
+            "/image",
+        );
         assert_eq!(e.problem.problem_type, "https://x/errors/payload-too-large");
         assert_eq!(e.problem.title, "Payload Too Large");
         assert_eq!(e.problem.status, 413);
-        let e = ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR, "https://x", "/image");
+        let e = ProblemResponse::for_status(StatusCode::INTERNAL_SERVER_ERROR, "https://x", "/i");
         assert_eq!(e.problem.problem_type, "https://x/internal");
         assert_eq!(e.problem.title, "Internal Server Error");
+    }
+
+    #[test]
+    fn extra_headers_go_out_with_the_problem() {
+        let response = ProblemResponse::internal("https://x", "/image/1")
+            .with_header(RETRY_AFTER, HeaderValue::from_static("5"))
+            .into_response();
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.headers()[RETRY_AFTER], "5");
+        assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_CONTENT_TYPE);
     }
 }

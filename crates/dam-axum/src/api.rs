@@ -1,0 +1,248 @@
+//! The two routes of the API (contract §3, §4) with their 405 answers, as a router to mount in
+//! any application, and the 404 answer for a host's fallback.
+//!
+//! Handlers take the path, query string and id segment from the URI themselves, still encoded:
+//! the service decides what they mean, and axum's decoding extractors (and their plain-text
+//! rejections) are not used.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::header::{ALLOW, RETRY_AFTER};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, MethodRouter};
+use axum::Router;
+use dam_core::{ImageService, ProblemDetails};
+
+use crate::base_path::BasePath;
+use crate::layers::{client_path, HttpLayers};
+use crate::problem::{json, ProblemResponse};
+use crate::tenant::{ApiKeyResolver, TenantResolver};
+
+/// The methods `/image` answers (HEAD is GET without a body).
+const ALLOW_LIST: &str = "GET, HEAD";
+/// The methods `/image/{id}` answers.
+const ALLOW_DELETE: &str = "DELETE";
+/// The default `Retry-After` of a 409, in seconds (contract §4).
+pub const DEFAULT_RETRY_AFTER: NonZeroU32 = match NonZeroU32::new(5) {
+    Some(seconds) => seconds,
+    None => NonZeroU32::MIN,
+};
+
+/// DAM's HTTP face, configured: the service, how tenants are resolved, the public base path
+/// and the `Retry-After` of a 409. [`DamApi::router`] gives the routes to mount.
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::Router;
+/// use dam_axum::DamApi;
+/// use dam_core::ImageService;
+/// use dam_store_memory::MemoryStore;
+///
+/// let store = Arc::new(MemoryStore::new());
+/// let dam = DamApi::new(ImageService::new(store.clone(), store));
+/// // Mounted under a prefix, beside the host's own routes and fallback:
+/// let app: Router = Router::new()
+///     .nest("/api/dam", dam.router())
+///     .fallback(|| async { "the host's own 404" });
+/// ```
+#[derive(Clone)]
+pub struct DamApi {
+    service: ImageService,
+    resolver: Arc<dyn TenantResolver>,
+    public_base: BasePath,
+    retry_after: NonZeroU32,
+}
+
+impl DamApi {
+    /// The API over `service`, tenants resolved by `X-API-KEY` ([`ApiKeyResolver`]), no public
+    /// base path, `Retry-After: 5`.
+    pub fn new(service: ImageService) -> Self {
+        DamApi {
+            resolver: Arc::new(ApiKeyResolver::new(service.clone())),
+            service,
+            public_base: BasePath::root(),
+            retry_after: DEFAULT_RETRY_AFTER,
+        }
+    }
+
+    /// Tenants resolved by `resolver` instead of `X-API-KEY`.
+    pub fn with_tenant_resolver(self, resolver: impl TenantResolver) -> Self {
+        self.with_shared_tenant_resolver(Arc::new(resolver))
+    }
+
+    /// Tenants resolved by a resolver that is shared with other parts of the host.
+    pub fn with_shared_tenant_resolver(mut self, resolver: Arc<dyn TenantResolver>) -> Self {
+        self.resolver = resolver;
+        self
+    }
+
+    /// A prefix that a proxy in front of this application strips off before the request
+    /// arrives: `instance` and `@nextLink` start with it, followed by the path the request
+    /// arrived with. Not needed when the router is nested (the nest's prefix is kept anyway).
+    pub fn with_public_base_path(mut self, base: BasePath) -> Self {
+        self.public_base = base;
+        self
+    }
+
+    /// The `Retry-After` of a 409, in whole seconds (default 5).
+    pub fn with_retry_after(mut self, seconds: NonZeroU32) -> Self {
+        self.retry_after = seconds;
+        self
+    }
+
+    /// The service.
+    pub fn service(&self) -> &ImageService {
+        &self.service
+    }
+
+    /// The base of every problem's `type` (the service's).
+    pub fn type_base(&self) -> &str {
+        &self.service.config().problem_type_base
+    }
+
+    /// The routes `GET`/`HEAD /image` and `DELETE /image/{id}`, each answering other methods
+    /// with a 405 problem and `Allow`; DAM's own state is applied, so the router fits a host
+    /// of any state `S`. It has **no fallback**: `host.merge(router)` works when the host has
+    /// one, and so does `host.nest("/prefix", router)`. Unknown paths are the host's to
+    /// answer (e.g. with [`DamApi::not_found`]).
+    ///
+    /// No layer is applied: see [`DamApi::layers`].
+    pub fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let shared = Arc::new(Shared {
+            service: self.service.clone(),
+            resolver: self.resolver.clone(),
+            public_base: self.public_base.clone(),
+            retry_after: HeaderValue::from(self.retry_after.get()),
+        });
+        Router::new()
+            .route("/image", get(list_images).fallback(list_method_not_allowed))
+            .route(
+                "/image/{id}",
+                delete(delete_image).fallback(delete_method_not_allowed),
+            )
+            .with_state(shared)
+    }
+
+    /// A handler that answers any request with the 404 problem of contract §8, for a host's
+    /// (or server's) fallback: `host.fallback(dam.not_found())`.
+    pub fn not_found<S>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let type_base: Arc<str> = Arc::from(self.type_base());
+        let public_base = self.public_base.clone();
+        any(move |request: Request| {
+            let instance = public_base.join(client_path(request.extensions(), request.uri()));
+            let response = ProblemResponse::not_found(&type_base, &instance);
+            async move { response }
+        })
+    }
+
+    /// DAM's layers (body limit, time limit, panics, problem answers, request log) with the
+    /// default limits and this API's problem `type` base and public base path; apply them to
+    /// DAM's router, to the whole application, or not at all.
+    pub fn layers(&self) -> HttpLayers {
+        HttpLayers::new(self.type_base()).with_public_base_path(self.public_base.clone())
+    }
+}
+
+/// [`DamApi::new`]`(service).router()`: the routes with `X-API-KEY` authentication.
+pub fn router<S>(service: ImageService) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    DamApi::new(service).router()
+}
+
+/// What the handlers share.
+struct Shared {
+    service: ImageService,
+    resolver: Arc<dyn TenantResolver>,
+    public_base: BasePath,
+    retry_after: HeaderValue,
+}
+
+impl Shared {
+    /// The path the client used, under the public base path.
+    fn instance(&self, request: &Parts) -> String {
+        self.public_base
+            .join(client_path(&request.extensions, &request.uri))
+    }
+
+    /// A problem from the service, with `Retry-After` when it is a 409.
+    fn answer(&self, problem: ProblemDetails) -> Response {
+        let conflict = problem.status == StatusCode::CONFLICT.as_u16();
+        let mut response = ProblemResponse::from(problem);
+        if conflict {
+            response = response.with_header(RETRY_AFTER, self.retry_after.clone());
+        }
+        response.into_response()
+    }
+}
+
+/// `GET /image`.
+async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    let instance = api.instance(&parts);
+    let tenant = match api.resolver.resolve(&parts).await {
+        Ok(tenant) => tenant,
+        Err(refusal) => return api.answer(refusal.to_problem(&api.service, &instance)),
+    };
+    match api
+        .service
+        .list_images_for_tenant(&tenant, parts.uri.query(), &instance)
+        .await
+    {
+        Ok(page) => json(&page, &api.service.config().problem_type_base, &instance),
+        Err(problem) => api.answer(problem),
+    }
+}
+
+/// `DELETE /image/{id}`; the id is the raw last segment, not percent-decoded.
+async fn delete_image(State(api): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    let instance = api.instance(&parts);
+    let tenant = match api.resolver.resolve(&parts).await {
+        Ok(tenant) => tenant,
+        Err(refusal) => return api.answer(refusal.to_problem(&api.service, &instance)),
+    };
+    // The route is `/image/{id}`: the id is the one segment after the last `/`.
+    let raw_id = parts.uri.path().rsplit('/').next().unwrap_or_default();
+    match api
+        .service
+        .delete_image_for_tenant(&tenant, raw_id, &instance)
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(problem) => api.answer(problem),
+    }
+}
+
+async fn list_method_not_allowed(State(api): State<Arc<Shared>>, request: Request) -> Response {
+    method_not_allowed(&api, request, ALLOW_LIST)
+}
+
+async fn delete_method_not_allowed(State(api): State<Arc<Shared>>, request: Request) -> Response {
+    method_not_allowed(&api, request, ALLOW_DELETE)
+}
+
+fn method_not_allowed(api: &Shared, request: Request, allow: &'static str) -> Response {
+    let (parts, _body) = request.into_parts();
+    let method: &Method = &parts.method;
+    let problem = ProblemDetails::method_not_allowed(
+        &api.service.config().problem_type_base,
+        &api.instance(&parts),
+        method.as_str(),
+        allow,
+    );
+    ProblemResponse::from(problem)
+        .with_header(ALLOW, HeaderValue::from_static(allow))
+        .into_response()
+}

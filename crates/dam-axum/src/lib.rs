@@ -1,0 +1,50 @@
+//! # dam-axum
+//!
+//! DAM Core's HTTP face for [axum]: `GET /image` and `DELETE /image/{id}` over the
+//! [`ImageService`](dam_core::ImageService) facade, as a router that mounts in any axum
+//! application — merged beside the host's routes, or nested under a prefix.
+//!
+//! - [`DamApi`] configures it (tenant resolution, public base path, `Retry-After`) and gives
+//!   the [`DamApi::router`] (the two routes, their 405 answers, no fallback) and a 404
+//!   handler for the host's fallback ([`DamApi::not_found`]).
+//! - [`TenantResolver`] is how a request's tenant is found: [`ApiKeyResolver`] (the
+//!   contract's `X-API-KEY`, the default), [`TenantFromExtensions`] (the host's middleware
+//!   resolved it), or the host's own.
+//! - [`HttpLayers`] are the body limit, time limit, panic catching, problem answers and
+//!   request log, to apply where the host wants them.
+//! - [`ProblemResponse`] is the RFC 9457 answer, usable in the host's own handlers.
+//!
+//! `instance` and `@nextLink` carry the path the client used ([`OriginalUri`]), so links stay
+//! inside the mount.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::Router;
+//! use dam_axum::DamApi;
+//! use dam_core::ImageService;
+//! use dam_store_memory::MemoryStore;
+//!
+//! let store = Arc::new(MemoryStore::new());
+//! let dam = DamApi::new(ImageService::new(store.clone(), store));
+//! let app: Router = Router::new()
+//!     .merge(dam.layers().apply(dam.router()))
+//!     .fallback(dam.not_found());
+//! ```
+//!
+//! [`OriginalUri`]: axum::extract::OriginalUri
+// The README's examples run as doctests, so they cannot rot.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod api;
+mod base_path;
+mod layers;
+mod problem;
+mod tenant;
+
+pub use api::{router, DamApi, DEFAULT_RETRY_AFTER};
+pub use base_path::{BasePath, BasePathError, MAX_BASE_PATH_BYTES};
+pub use layers::{HttpLayers, HttpLimits, REQUEST_ID_HEADER};
+pub use problem::ProblemResponse;
+pub use tenant::{ApiKeyResolver, Refusal, TenantFromExtensions, TenantResolver, API_KEY_HEADER};
