@@ -1,4 +1,4 @@
-//! The two routes of the API (contract §3, §4) with their 405 answers, as a router to mount in
+//! The two routes of the API (§3, §4) with their 405 answers, as a router to mount in
 //! any application, and the 404 answer for a host's fallback.
 //!
 //! Handlers take the path, query string and id segment from the URI themselves, still encoded:
@@ -26,7 +26,7 @@ use crate::tenant::{ApiKeyResolver, TenantResolver};
 const ALLOW_LIST: &str = "GET, HEAD";
 /// The methods `/image/{id}` answers.
 const ALLOW_DELETE: &str = "DELETE";
-/// The default `Retry-After` of a 409, in seconds (contract §4).
+/// The default `Retry-After` of a 409, in seconds (§4).
 pub const DEFAULT_RETRY_AFTER: NonZeroU32 = match NonZeroU32::new(5) {
     Some(seconds) => seconds,
     None => NonZeroU32::MIN,
@@ -130,7 +130,7 @@ impl DamApi {
             .with_state(shared)
     }
 
-    /// A handler that answers any request with the 404 problem of contract §8, for a host's
+    /// A handler that answers any request with the 404 problem of §8, for a host's
     /// (or server's) fallback: `host.fallback(dam.not_found())`.
     pub fn not_found<S>(&self) -> MethodRouter<S>
     where

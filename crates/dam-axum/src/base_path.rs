@@ -1,4 +1,4 @@
-//! A path prefix under which the API is served or seen by its clients (contract §9.5).
+//! A path prefix under which the API is served or seen by its clients (§9.5).
 
 use std::fmt;
 use std::str::FromStr;

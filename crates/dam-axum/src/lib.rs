@@ -31,6 +31,9 @@
 //!     .fallback(dam.not_found());
 //! ```
 //!
+//! `§N` in this crate's documentation and code refers to section N of the API contract,
+//! [`docs/API.md`](https://github.com/dam-core/dam-core/blob/main/docs/API.md).
+//!
 //! [`OriginalUri`]: axum::extract::OriginalUri
 // The README's examples run as doctests, so they cannot rot.
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]

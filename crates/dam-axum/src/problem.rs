@@ -1,4 +1,4 @@
-//! The two shapes an answer takes: a JSON body, or an RFC 9457 problem (contract §6). Every
+//! The two shapes an answer takes: a JSON body, or an RFC 9457 problem (§6). Every
 //! error of the HTTP face becomes a response here and nowhere else.
 
 use axum::http::header::CONTENT_TYPE;
@@ -50,7 +50,7 @@ impl ProblemResponse {
         self
     }
 
-    /// The 404 for a path outside the API (contract §8): no key needed.
+    /// The 404 for a path outside the API (§8): no key needed.
     pub fn not_found(type_base: &str, instance: &str) -> Self {
         ProblemDetails::unknown_path(type_base, instance).into()
     }

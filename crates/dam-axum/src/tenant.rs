@@ -1,4 +1,4 @@
-//! Who is asking: the tenant of a request, resolved before anything else (contract §2).
+//! Who is asking: the tenant of a request, resolved before anything else (§2).
 //!
 //! The default, [`ApiKeyResolver`], reads `X-API-KEY` as the contract says. A host with its
 //! own authentication (bearer tokens, sessions, mTLS) implements [`TenantResolver`], or lets
@@ -22,7 +22,7 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 /// Resolves the tenant of a request from its head (method, URI, headers, extensions).
 ///
 /// Called once per request to the two API routes, before the request's own values are
-/// looked at (contract §2's order of checks). A refusal becomes the request's answer.
+/// looked at (§2's order of checks). A refusal becomes the request's answer.
 ///
 /// ```
 /// use async_trait::async_trait;
@@ -107,7 +107,7 @@ impl Refusal {
 
 /// The contract's own authentication: the `X-API-KEY` header, looked up through the
 /// service's key store. Missing, empty or blank → 401; malformed → 400; a key no tenant
-/// owns → 401 (contract §2).
+/// owns → 401 (§2).
 #[derive(Clone)]
 pub struct ApiKeyResolver {
     service: ImageService,

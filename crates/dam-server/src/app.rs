@@ -13,7 +13,7 @@ use dam_core::ImageService;
 /// The request target and headers are limited by hyper: a request line plus headers longer
 /// than [`Limits::max_head_bytes`] is answered 431 by hyper itself, and a target longer than
 /// 65 534 bytes (the `http` crate's URI limit) 414 — both before the application sees the
-/// request (contract §8). Everything below those sizes reaches the application, so a
+/// request (§8). Everything below those sizes reaches the application, so a
 /// 60 000-character `$filter` is refused by the query parser with a 400 problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -57,7 +57,7 @@ impl Limits {
 /// How the application answers, beside the service's own configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppConfig {
-    /// Every route under this prefix (contract §9.5); the root by default.
+    /// Every route under this prefix (§9.5); the root by default.
     pub base_path: BasePath,
     /// The `Retry-After` of a 409, in seconds.
     pub retry_after: NonZeroU32,

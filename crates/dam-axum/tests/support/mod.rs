@@ -32,7 +32,7 @@ impl Answer {
             .unwrap_or_else(|e| panic!("{} body is not JSON ({e}): {}", self.status, self.text()))
     }
 
-    /// Asserts an RFC 9457 problem (contract §6) and returns it.
+    /// Asserts an RFC 9457 problem (§6) and returns it.
     pub fn problem(&self, status: u16, slug: &str, title: &str, instance: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "status; body {}", self.text());
         assert_eq!(
