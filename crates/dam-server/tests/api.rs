@@ -128,6 +128,26 @@ async fn checks_come_in_the_contract_order(backend: Backend) {
     s.stop().await;
 }
 
+/// acme's ids, following `@nextLink` from `first` (with `$count=true`) to the last page; every
+/// page counts all 7 and every link stays under `prefix`.
+async fn walk(s: &TestServer, first: &str, prefix: &str) -> Vec<i64> {
+    let mut target = first.to_string();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let page = s.get(&target, Some(ACME_KEY)).await.json();
+        assert_eq!(page["@count"], 7, "{page}");
+        seen.extend(ids(&page));
+        match page.get("@nextLink").and_then(|l| l.as_str()) {
+            Some(link) => {
+                assert!(link.starts_with(&format!("{prefix}/image?")), "{link}");
+                target = link.to_string();
+            }
+            None => break,
+        }
+    }
+    seen
+}
+
 /// §3: 200 `application/json` with `items`, `@count` with `$count=true`, `@nextLink` while
 /// more follow; following the links pages through every image once, in id order.
 async fn list_pages_through_every_image(backend: Backend) {
@@ -149,20 +169,7 @@ async fn list_pages_through_every_image(backend: Backend) {
     assert_eq!(first["thumbnailUrl"], serde_json::Value::Null);
     assert_eq!(first.as_object().map(|o| o.len()), Some(15));
 
-    let mut target = "/image?$top=3&$count=true".to_string();
-    let mut seen = Vec::new();
-    for _ in 0..10 {
-        let page = s.get(&target, Some(ACME_KEY)).await.json();
-        assert_eq!(page["@count"], 7, "{page}");
-        seen.extend(ids(&page));
-        match page.get("@nextLink").and_then(|l| l.as_str()) {
-            Some(link) => {
-                assert!(link.starts_with("/image?"), "{link}");
-                target = link.to_string();
-            }
-            None => break,
-        }
-    }
+    let seen = walk(&s, "/image?$top=3&$count=true", "").await;
     assert_eq!(seen, ACME_IDS);
     let page = s
         .get("/image?$top=0&$count=true", Some(ACME_KEY))
@@ -405,19 +412,7 @@ async fn served_under_a_base_path(backend: Backend) {
         ..AppConfig::default()
     };
     let s = TestServer::start_app(backend, ServiceConfig::default(), app).await;
-    let mut target = "/dam/v2/image?$top=3".to_string();
-    let mut seen = Vec::new();
-    loop {
-        let page = s.get(&target, Some(ACME_KEY)).await.json();
-        seen.extend(ids(&page));
-        match page.get("@nextLink").and_then(|l| l.as_str()) {
-            Some(link) => {
-                assert!(link.starts_with("/dam/v2/image?"), "{link}");
-                target = link.to_string();
-            }
-            None => break,
-        }
-    }
+    let seen = walk(&s, "/dam/v2/image?$top=3&$count=true", "/dam/v2").await;
     assert_eq!(seen, ACME_IDS);
     expect(
         &s.get("/dam/v2/image", None).await,
