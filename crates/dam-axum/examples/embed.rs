@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use dam_axum::{DamApi, Refusal, TenantResolver};
+use dam_axum::{async_trait, DamApi, Refusal, TenantResolver};
 use dam_core::{Fixture, ImageService, ImageStore, TenantId};
 use dam_store_memory::MemoryStore;
 

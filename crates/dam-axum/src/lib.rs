@@ -47,6 +47,9 @@ mod problem;
 mod tenant;
 
 pub use api::{router, DamApi, DEFAULT_RETRY_AFTER};
+/// The attribute that [`TenantResolver`] implementations carry, re-exported so that a host
+/// needs no dependency of its own for it.
+pub use async_trait::async_trait;
 pub use base_path::{BasePath, BasePathError, MAX_BASE_PATH_BYTES};
 pub use layers::{HttpLayers, HttpLimits, REQUEST_ID_HEADER};
 pub use problem::ProblemResponse;

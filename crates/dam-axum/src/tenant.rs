@@ -25,9 +25,8 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 /// looked at (§2's order of checks). A refusal becomes the request's answer.
 ///
 /// ```
-/// use async_trait::async_trait;
 /// use axum::http::request::Parts;
-/// use dam_axum::{Refusal, TenantResolver};
+/// use dam_axum::{async_trait, Refusal, TenantResolver};
 /// use dam_core::TenantId;
 ///
 /// /// Every request belongs to one tenant (a single-tenant deployment behind a gateway).

@@ -8,7 +8,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -17,7 +16,9 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use dam_axum::{BasePath, DamApi, HttpLimits, Refusal, TenantFromExtensions, TenantResolver};
+use dam_axum::{
+    async_trait, BasePath, DamApi, HttpLimits, Refusal, TenantFromExtensions, TenantResolver,
+};
 use dam_core::{Fixture, ImageService, ImageStore, TenantId};
 use dam_store_memory::MemoryStore;
 use support::{ids, send, send_body, Answer};
