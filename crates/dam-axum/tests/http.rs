@@ -141,7 +141,11 @@ async fn a_public_base_path_prefixes_instance_next_link_and_the_404() {
     // the proxy strips /dam/v2: the application sees /image
     let app = standalone(&dam);
     let page = get_with_key(&app, "/image?$top=2").await.json();
-    assert_eq!(page["@nextLink"], "/dam/v2/image?$top=2&$skip=2");
+    let link = page["@nextLink"].as_str().expect("a link");
+    assert!(
+        link.starts_with("/dam/v2/image?$top=2&$skiptoken="),
+        "{link}"
+    );
     get_with_key(&app, "/image?$top=x").await.problem(
         400,
         "validation",
@@ -164,7 +168,8 @@ async fn nested_twice_the_whole_prefix_is_kept() {
     let dam = DamApi::new(service().await);
     let app: Router = Router::new().nest("/a", Router::new().nest("/b", dam.router()));
     let page = get_with_key(&app, "/a/b/image?$top=4").await.json();
-    assert_eq!(page["@nextLink"], "/a/b/image?$top=4&$skip=4");
+    let link = page["@nextLink"].as_str().expect("a link");
+    assert!(link.starts_with("/a/b/image?$top=4&$skiptoken="), "{link}");
     send(&app, "DELETE", "/a/b/image/x", &key(KEY))
         .await
         .problem(400, "validation", "Bad Request", "/a/b/image/x");

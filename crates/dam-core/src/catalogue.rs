@@ -70,6 +70,17 @@ const ROWS: &[Row] = &[
     ),
     row("invalid-skip", Validation, "$skip must be an integer"),
     row("invalid-count", Validation, "$count must be true or false"),
+    // §3.1 $skiptoken
+    row(
+        "invalid-skiptoken",
+        Validation,
+        "$skiptoken is invalid or expired: ",
+    ),
+    row(
+        "skiptoken-with-skip",
+        Validation,
+        "$skiptoken cannot be combined with $skip",
+    ),
     // §3 $orderby
     row(
         "orderby-empty-item",
@@ -189,6 +200,8 @@ fn query_row(error: &QueryError) -> &'static Row {
         QueryError::InvalidTop { .. } => "invalid-top",
         QueryError::InvalidSkip { .. } => "invalid-skip",
         QueryError::InvalidCount { .. } => "invalid-count",
+        QueryError::InvalidSkipToken { .. } => "invalid-skiptoken",
+        QueryError::SkipTokenWithSkip => "skiptoken-with-skip",
         QueryError::OrderByEmptyItem { .. } => "orderby-empty-item",
         QueryError::OrderByTooManyWords { .. } => "orderby-too-many-words",
         QueryError::OrderByUnknownField { .. } => "orderby-unknown-field",
@@ -406,6 +419,18 @@ fn filter(text: &str) -> Request {
     list(format!("$filter={}", encode(text)))
 }
 
+/// Image `id` (1..=50) of tenant `t` of [`store`].
+fn image_of_t(id: i64) -> Image {
+    let store = store(false);
+    let images = store.images.lock().expect("lock");
+    images[(id - 1) as usize].1.clone()
+}
+
+fn base64_url(bytes: Vec<u8>) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -474,7 +499,15 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
             .boxed(),
         "unsupported-option" => "\\$[a-zA-Z]{1,10}"
             .prop_filter("supported", |n| {
-                !["$filter", "$orderby", "$top", "$skip", "$count"].contains(&n.as_str())
+                ![
+                    "$filter",
+                    "$orderby",
+                    "$top",
+                    "$skip",
+                    "$count",
+                    "$skiptoken",
+                ]
+                .contains(&n.as_str())
             })
             .prop_map(|n| list(format!("{n}=1&$top=-5")))
             .boxed(),
@@ -485,6 +518,7 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
                 "$count=true",
                 "$orderby=id",
                 "$filter=id%20eq%201",
+                "$skiptoken=x",
             ]),
             "[a-z]{0,4}",
         )
@@ -508,6 +542,32 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
         "invalid-count" => "[a-zA-Z0-9]{0,6}"
             .prop_filter("boolean", |v| v != "true" && v != "false")
             .prop_map(|v| list(format!("$count={v}&$orderby=tags")))
+            .boxed(),
+        "invalid-skiptoken" => prop_oneof![
+            // not base64url, or padded
+            "[A-Za-z0-9_-]{0,6}[.~!*=+/][A-Za-z0-9_-]{0,6}",
+            // another version of the format
+            (2u8..=255, prop::collection::vec(any::<u8>(), 16..40))
+                .prop_map(|(v, rest)| base64_url([vec![v], rest].concat())),
+            // cut short
+            prop::collection::vec(any::<u8>(), 0..17)
+                .prop_map(|rest| base64_url([vec![1], rest].concat())),
+            // too long
+            (2049usize..2200).prop_map(|n| "A".repeat(n)),
+            Just(String::new()),
+            // written for another $filter or $orderby than this request's (none)
+            (1i64..=50, "[a-z]{1,10}").prop_map(|(id, text)| {
+                crate::query::Position::of(&image_of_t(id), &[])
+                    .token(Some(&format!("reference eq '{text}'")), None)
+            }),
+        ]
+        .prop_map(|token| list(format!("$top=5&$skiptoken={}", encode(&token))))
+        .boxed(),
+        "skiptoken-with-skip" => (1i64..=50, 0u64..100)
+            .prop_map(|(id, skip)| {
+                let token = crate::query::Position::of(&image_of_t(id), &[]).token(None, None);
+                list(format!("$skiptoken={token}&$skip={skip}"))
+            })
             .boxed(),
         "orderby-empty-item" => sortable()
             .prop_flat_map(|f| {

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use dam_core::auth::MAX_KEY_LEN;
 use dam_core::query::{
-    MAX_DEPTH, MAX_FILTER_BYTES, MAX_IN_ITEMS, MAX_NODES, MAX_QUERY_STRING_BYTES, MAX_STRING_BYTES,
-    MAX_TOP,
+    parse_orderby, Position, MAX_DEPTH, MAX_FILTER_BYTES, MAX_IN_ITEMS, MAX_NODES,
+    MAX_QUERY_STRING_BYTES, MAX_SKIPTOKEN_CHARS, MAX_STRING_BYTES, MAX_TOP,
 };
-use dam_core::{Fixture, ImageService, ImageStore, ListResponse, ProblemDetails};
+use dam_core::{
+    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ImageStore, ListResponse,
+    ProblemDetails, Reference, Timestamp,
+};
 use dam_store_memory::MemoryStore;
 
 /// A key of exactly [`MAX_KEY_LEN`] characters, owned by `acme`.
@@ -276,5 +279,44 @@ async fn query_string_length_before_decoding() {
         "query",
         "longer than 65536 bytes",
         "64 KiB + 1",
+    );
+}
+
+#[tokio::test]
+async fn skiptoken_length() {
+    let svc = service().await;
+    // The longest genuine token: every sortable field ordered, the longest reference and file
+    // type in the widest characters.
+    let orderby =
+        "reference,fileType,status,numLinks,createdOn,modifiedOn,width,height,sizeInBytes";
+    let mut image = Image::new(
+        ImageId::MAX,
+        Reference::new("\u{10348}".repeat(255)).unwrap(),
+        FileType::new("\u{10348}".repeat(32)).unwrap(),
+        ImageStatus::Void,
+        Timestamp::parse("9999-12-31T23:59:59").unwrap(),
+    );
+    image.num_links = i64::MAX;
+    let order = parse_orderby(orderby).unwrap();
+    let token = Position::of(&image, &order).token(None, Some(orderby));
+    assert_eq!(token.len(), 1624);
+    assert!(token.len() < MAX_SKIPTOKEN_CHARS);
+    let query = format!("$orderby={orderby}&$skiptoken={token}");
+    let page = assert_ok(list(&svc, &query).await, "the longest genuine token");
+    assert!(page.items.is_empty(), "nothing sorts after it");
+    // At the limit a token is read (and judged by what it holds); one past it is refused.
+    let at = "A".repeat(MAX_SKIPTOKEN_CHARS);
+    assert_400(
+        list(&svc, &format!("$skiptoken={at}")).await,
+        "$skiptoken",
+        "invalid or expired: it was written by another version",
+        "2048 characters",
+    );
+    let past = "A".repeat(MAX_SKIPTOKEN_CHARS + 1);
+    assert_400(
+        list(&svc, &format!("$skiptoken={past}")).await,
+        "$skiptoken",
+        "invalid or expired: it is longer than 2048 characters",
+        "2049 characters",
     );
 }

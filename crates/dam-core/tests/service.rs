@@ -196,7 +196,8 @@ async fn count_is_the_total_and_next_link_pages_visit_every_match_once() {
         match page.next_link {
             Some(link) => {
                 let rest = link.strip_prefix("/image?").expect("relative link");
-                assert!(rest.contains("$count=true"), "{rest}");
+                assert!(rest.starts_with("$count=true&$top=7&$skiptoken="), "{rest}");
+                assert!(!rest.contains("$skip="), "{rest}");
                 query = rest.to_string();
             }
             None => break,
@@ -204,6 +205,82 @@ async fn count_is_the_total_and_next_link_pages_visit_every_match_once() {
     }
     assert_eq!(pages, 5);
     assert_eq!(seen, (1..=30).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn after_a_skiptoken_count_is_still_every_match_and_deletes_neither_repeat_nor_drop() {
+    let (svc, store) = service().await;
+    let acme = TenantId::new("acme").unwrap();
+    let first = svc
+        .list_images(
+            Some(ACME),
+            Some("$filter=numLinks%20ne%200&$orderby=numLinks%20desc&$top=4&$skip=1&$count=true"),
+            "/image",
+        )
+        .await
+        .unwrap();
+    // numLinks 3: 3 7 11 15 19 23 27; 2: 2 6 …; 1: 1 5 …  (23 matches; $skip passes 3)
+    assert_eq!(ids(&first.items), vec![7, 11, 15, 19]);
+    assert_eq!(first.count, Some(23));
+    let link = first.next_link.unwrap();
+    assert!(
+        link.starts_with("/image?$filter=numLinks%20ne%200&$orderby=numLinks%20desc&$count=true&$top=4&$skiptoken="),
+        "{link}"
+    );
+    // The last image shown and the next one go; a new service (a restart, another process)
+    // follows the link.
+    for id in [19, 23] {
+        let id = ImageId::new(id).unwrap();
+        svc.set_status(&acme, id, ImageStatus::Ready).await.unwrap();
+        store.delete(&acme, id).await.unwrap();
+    }
+    let restarted = ImageService::new(store.clone(), store.clone());
+    let next = restarted
+        .list_images(Some(ACME), link.strip_prefix("/image?"), "/image")
+        .await
+        .unwrap();
+    assert_eq!(ids(&next.items), vec![27, 2, 6, 10]);
+    assert_eq!(
+        next.count,
+        Some(21),
+        "every match of $filter, not only those after the token"
+    );
+    // Another tenant's token positions within the caller's own matches.
+    let token = link.split_once("$skiptoken=").unwrap().1;
+    let globex = svc
+        .list_images(
+            Some(GLOBEX),
+            Some(&format!(
+                "$filter=numLinks%20ne%200&$orderby=numLinks%20desc&$top=4&$skiptoken={token}"
+            )),
+            "/image",
+        )
+        .await
+        .unwrap();
+    assert!(
+        globex.items.is_empty(),
+        "globex's images all have numLinks 0"
+    );
+    let globex = svc
+        .list_images(
+            Some(GLOBEX),
+            Some(&format!("$top=2&$skiptoken={}", {
+                let page = svc
+                    .list_images(Some(ACME), Some("$top=2"), "/image")
+                    .await
+                    .unwrap();
+                page.next_link
+                    .unwrap()
+                    .split_once("$skiptoken=")
+                    .unwrap()
+                    .1
+                    .to_string()
+            })),
+            "/image",
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&globex.items), vec![101, 102]);
 }
 
 #[tokio::test]
@@ -485,6 +562,10 @@ async fn next_links_start_with_the_collection_path_and_walk_every_match() {
         assert_eq!(page.count, Some(8));
         seen.extend(ids(&page.items));
         if let Some(link) = page.next_link {
+            assert!(
+                link.contains("&$skiptoken=") && !link.contains("$skip="),
+                "{link}"
+            );
             let rest = link
                 .strip_prefix("/api/dam/v2/image?")
                 .unwrap_or_else(|| panic!("{link} leaves the collection path"));
@@ -497,9 +578,10 @@ async fn next_links_start_with_the_collection_path_and_walk_every_match() {
         .list_images(Some(ACME), Some("$top=1"), "/prefix/image")
         .await
         .unwrap();
-    assert_eq!(
-        page.next_link.as_deref(),
-        Some("/prefix/image?$top=1&$skip=1")
+    let link = page.next_link.unwrap();
+    assert!(
+        link.starts_with("/prefix/image?$top=1&$skiptoken="),
+        "{link}"
     );
 }
 

@@ -184,6 +184,78 @@ async fn list_pages_through_every_image(backend: Backend) {
     s.stop().await;
 }
 
+/// §3.1: `@nextLink` carries `$skiptoken` (never `$skip`) and keeps the options; following it
+/// walks every page in list order, a delete between pages neither repeats nor drops an image,
+/// and a token that the server did not write for this request is a 400 naming `$skiptoken`.
+async fn next_links_walk_every_page_by_skiptoken(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let mut target =
+        "/image?$filter=numLinks%20ge%200&$orderby=createdOn+desc&$top=2&$count=true&$skip=0"
+            .to_string();
+    let mut seen = Vec::new();
+    let mut links = Vec::new();
+    for page_number in 0..10 {
+        let reply = s.get(&target, Some(ACME_KEY)).await;
+        assert_eq!(reply.status, 200, "{target}");
+        let page = reply.json();
+        let expected_count = if page_number == 0 { 7 } else { 6 };
+        assert_eq!(page["@count"], expected_count, "{page}");
+        seen.extend(ids(&page));
+        if page_number == 0 {
+            // the next page's first image goes before it is fetched
+            assert_eq!(s.delete("5", Some(ACME_KEY)).await.status, 204);
+        }
+        match page.get("@nextLink").and_then(|l| l.as_str()) {
+            Some(link) => {
+                let (head, token) = link.split_once("&$skiptoken=").expect("a token");
+                assert_eq!(
+                    head,
+                    "/image?$filter=numLinks%20ge%200&$orderby=createdOn%20desc&$count=true&$top=2"
+                );
+                assert!(
+                    token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                    "{token}"
+                );
+                links.push(link.to_string());
+                target = link.to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, [7, 6, 4, 3, 2, 1]);
+    assert_eq!(links.len(), 2);
+    // the same link again (a retry, another process) gives the same page
+    let again = s.get(&links[1], Some(ACME_KEY)).await.json();
+    assert_eq!(ids(&again), [2, 1]);
+    // bad tokens
+    let (head, token) = links[0].split_once("&$skiptoken=").expect("a token");
+    for (target, detail) in [
+        (
+            format!("{head}&$skiptoken=x{token}"),
+            "$skiptoken is invalid or expired: ",
+        ),
+        (
+            format!("/image?$orderby=createdOn%20asc&$skiptoken={token}"),
+            "$skiptoken is invalid or expired: it was written for another $filter or $orderby",
+        ),
+        (
+            format!("{head}&$skiptoken={token}&$skip=2"),
+            "$skiptoken cannot be combined with $skip",
+        ),
+    ] {
+        let r = s.get(&target, Some(ACME_KEY)).await;
+        let p = expect(&r, VALIDATION, "/image");
+        assert!(
+            p["detail"].as_str().unwrap_or("").starts_with(detail),
+            "{target}: {p}"
+        );
+        assert_eq!(p["errors"][0]["parameter"], "$skiptoken", "{p}");
+    }
+    s.stop().await;
+}
+
 /// §3: bad options are 400 problems naming the option; never clamped.
 async fn bad_options_are_400(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -525,6 +597,7 @@ macro_rules! all_cases {
                 key_header_name_is_case_insensitive,
                 checks_come_in_the_contract_order,
                 list_pages_through_every_image,
+                next_links_walk_every_page_by_skiptoken,
                 bad_options_are_400,
                 huge_filter_reaches_the_app_and_is_400,
                 oversized_targets_and_headers_are_refused_by_hyper,

@@ -159,6 +159,7 @@ macro_rules! __with_checks {
             order_by_strings_by_code_point,
             order_by_two_keys_and_id_tie_break,
             paging_visits_every_match_once,
+            paging_by_skiptoken_follows_the_reference_order,
             tenant_isolation_reads,
             tenant_isolation_writes,
             key_lookup,

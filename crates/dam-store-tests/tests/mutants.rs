@@ -310,6 +310,15 @@ fn each_mutant_is_caught_by_its_check() {
     assert!(fails(c::order_by_strings_by_code_point(factory(
         CaseInsensitiveOrder
     ))));
+    assert!(fails(c::paging_by_skiptoken_follows_the_reference_order(
+        factory(NoIdTieBreak)
+    )));
+    assert!(fails(c::paging_by_skiptoken_follows_the_reference_order(
+        factory(HasMoreWhenFull)
+    )));
+    assert!(fails(c::paging_by_skiptoken_follows_the_reference_order(
+        factory(ThreeValuedNulls)
+    )));
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub enum QueryError {
         limit: usize,
     },
     /// A `$` option the API does not support.
-    #[error("the query option {name} is not supported; supported options are $filter, $orderby, $top, $skip and $count")]
+    #[error("the query option {name} is not supported; supported options are $filter, $orderby, $top, $skip, $count and $skiptoken")]
     UnsupportedOption {
         /// The option name as decoded (shortened if long).
         name: String,
@@ -55,6 +55,18 @@ pub enum QueryError {
         /// The value received (shortened if long).
         value: String,
     },
+    // ----- $skiptoken ----------------------------------------------------------------------
+    /// A `$skiptoken` that this server did not write for this request: it does not decode,
+    /// another format version wrote it, or it was written for another `$filter`/`$orderby`.
+    #[error("$skiptoken is invalid or expired: {reason}; follow @nextLink as the server wrote it")]
+    InvalidSkipToken {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `$skiptoken` together with `$skip` (a token already says where the page starts).
+    #[error("$skiptoken cannot be combined with $skip; follow @nextLink as the server wrote it")]
+    SkipTokenWithSkip,
+
     // ----- $orderby -------------------------------------------------------------------------
     /// An `$orderby` item with no field: `numLinks,`, `,id` or an empty value.
     #[error("$orderby: expected a field name at position {position}, found {found}")]
@@ -348,6 +360,7 @@ impl QueryError {
             QueryError::InvalidTop { .. } => "$top",
             QueryError::InvalidSkip { .. } => "$skip",
             QueryError::InvalidCount { .. } => "$count",
+            QueryError::InvalidSkipToken { .. } | QueryError::SkipTokenWithSkip => "$skiptoken",
             QueryError::OrderByEmptyItem { .. }
             | QueryError::OrderByTooManyWords { .. }
             | QueryError::OrderByUnknownField { .. }
@@ -393,6 +406,8 @@ impl QueryError {
             | QueryError::InvalidTop { .. }
             | QueryError::InvalidSkip { .. }
             | QueryError::InvalidCount { .. }
+            | QueryError::InvalidSkipToken { .. }
+            | QueryError::SkipTokenWithSkip
             | QueryError::FilterTooLong { .. } => None,
             QueryError::OrderByEmptyItem { position, .. }
             | QueryError::OrderByTooManyWords { position, .. }

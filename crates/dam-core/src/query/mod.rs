@@ -1,5 +1,5 @@
 //! The query language of `GET /image` (contract §3, §5): `$filter`, `$orderby`, `$top`,
-//! `$skip`, `$count`.
+//! `$skip`, `$count`, and the server-written `$skiptoken` (§3.1).
 //!
 //! Text goes through three steps: the query string is form-decoded and split into options
 //! ([`parse_query_string`]); `$filter` is parsed into a syntax tree that keeps positions, then
@@ -13,6 +13,7 @@ mod lower;
 mod model;
 mod options;
 mod orderby;
+mod skiptoken;
 
 pub use error::QueryError;
 pub use eval::{compare_images, reference_page, select};
@@ -26,3 +27,4 @@ pub use model::{
 };
 pub use options::{parse_query_string, ListRequest, MAX_QUERY_STRING_BYTES};
 pub use orderby::parse_orderby;
+pub use skiptoken::{Position, MAX_SKIPTOKEN_CHARS, SKIPTOKEN_VERSION};

@@ -1,11 +1,14 @@
-//! The query string of `GET /image`: form decoding, the option rules of §3, and `@nextLink`.
+//! The query string of `GET /image`: form decoding, the option rules of §3, `$skiptoken`
+//! (§3.1), and `@nextLink`.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::{shorten, QueryError};
 use super::filter::parse_filter;
-use super::model::{ListQuery, MAX_TOP};
+use super::model::{Filter, ListQuery, MAX_TOP};
 use super::orderby::parse_orderby;
+use super::skiptoken::Position;
+use crate::image::Image;
 
 /// Everything but the unreserved characters of RFC 3986 is escaped in a `@nextLink`.
 const NEXT_LINK_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
@@ -15,60 +18,102 @@ const NEXT_LINK_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The options this API supports, in the order in which their errors are reported.
-const SUPPORTED: [&str; 5] = ["$top", "$skip", "$count", "$orderby", "$filter"];
+const SUPPORTED: [&str; 6] = [
+    "$top",
+    "$skip",
+    "$count",
+    "$orderby",
+    "$filter",
+    "$skiptoken",
+];
 
 /// The longest query string accepted, in bytes, before any decoding. It bounds the work done
 /// on a hostile request; `$filter` itself has its own, smaller limit.
 pub const MAX_QUERY_STRING_BYTES: usize = 64 * 1024;
 
-/// A decoded, validated list request: the [`ListQuery`] for the store and the texts needed to
-/// build the next page's link.
+/// A decoded, validated list request: the options as given, where a `$skiptoken` positions
+/// the page, and the texts needed to build the next page's link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRequest {
-    /// The validated query.
+    /// The validated options as given (`$filter`, `$orderby`, `$top`, `$skip`, `$count`).
     pub query: ListQuery,
+    after: Option<Position>,
     filter_text: Option<String>,
     orderby_text: Option<String>,
     count_text: Option<String>,
 }
 
 impl ListRequest {
-    /// The `@nextLink` of the page after this one: `/image?` with `$filter`, `$orderby` and
-    /// `$count` as received (percent-encoded again) and the next `$top`/`$skip`.
-    ///
-    /// `None` when there is no next page to link to: with `$top=0`, or when the next `$skip`
-    /// would pass the largest one accepted (`i64::MAX`), which no store can reach.
-    ///
-    /// ```
-    /// use dam_core::query::parse_query_string;
-    /// let req = parse_query_string(Some("$top=2&$skip=4&$count=true&x=1")).unwrap();
-    /// assert_eq!(req.next_link().unwrap(), "/image?$count=true&$top=2&$skip=6");
-    /// let last = parse_query_string(Some("$top=2&$skip=9223372036854775807")).unwrap();
-    /// assert_eq!(last.next_link(), None);
-    /// ```
-    pub fn next_link(&self) -> Option<String> {
-        self.next_link_from("/image")
+    /// Where the page starts, when the request carries a `$skiptoken`: right after this
+    /// position.
+    pub fn after(&self) -> Option<&Position> {
+        self.after.as_ref()
     }
 
-    /// The `@nextLink` of the page after this one under `collection_path`, the path the client
-    /// used for the collection (`/api/dam/image` when the API is mounted under `/api/dam`):
-    /// `collection_path`, `?`, then the options as [`ListRequest::next_link`] writes them.
+    /// The query for the store's page: [`ListRequest::query`] with, after a `$skiptoken`,
+    /// the seek condition ([`Position::after`]) added to the filter and no count (the count
+    /// covers every match of `$filter`, not only those after the token: see
+    /// [`ListRequest::count_query`]).
     ///
     /// ```
     /// use dam_core::query::parse_query_string;
-    /// let req = parse_query_string(Some("$top=2")).unwrap();
-    /// assert_eq!(req.next_link_from("/api/dam/image").unwrap(), "/api/dam/image?$top=2&$skip=2");
+    /// let req = parse_query_string(Some("$top=2&$count=true")).unwrap();
+    /// assert_eq!(req.page_query(), req.query);
+    /// assert_eq!(req.count_query(), None);
     /// ```
-    pub fn next_link_from(&self, collection_path: &str) -> Option<String> {
-        let next_skip = self
-            .query
-            .skip
-            .checked_add(u64::from(self.query.top))
-            .filter(|n| *n <= i64::MAX as u64)?;
+    pub fn page_query(&self) -> ListQuery {
+        let mut query = self.query.clone();
+        if let Some(after) = &self.after {
+            let seek = after.after(&query.order_by);
+            query.filter = Some(match query.filter.take() {
+                Some(filter) => Filter::And(Box::new(filter), Box::new(seek)),
+                None => seek,
+            });
+            query.count = false;
+        }
+        query
+    }
+
+    /// The query that counts every match of `$filter` when `$count=true` comes with a
+    /// `$skiptoken` (the page's own query then cannot count them); `None` otherwise, when the
+    /// page's query counts.
+    pub fn count_query(&self) -> Option<ListQuery> {
+        (self.after.is_some() && self.query.count).then(|| ListQuery {
+            filter: self.query.filter.clone(),
+            order_by: Vec::new(),
+            top: 0,
+            skip: 0,
+            count: true,
+        })
+    }
+
+    /// The `@nextLink` of the page after this one, whose last image is `last`:
+    /// `collection_path`, `?`, then `$filter`, `$orderby` and `$count` as received
+    /// (percent-encoded again), `$top`, and the `$skiptoken` naming `last` (§3.1). Never
+    /// `$skip`: the token says where the next page starts.
+    ///
+    /// `None` with `$top=0`, whose pages never advance.
+    ///
+    /// ```
+    /// use dam_core::query::parse_query_string;
+    /// use dam_core::{FileType, Image, ImageId, ImageStatus, Reference, Timestamp};
+    /// let last = Image::new(ImageId::new(6).unwrap(), Reference::new("f.jpg").unwrap(),
+    ///     FileType::new("jpg").unwrap(), ImageStatus::Ready,
+    ///     Timestamp::parse("2024-01-01T00:00:00").unwrap());
+    /// let req = parse_query_string(Some("$top=2&$skip=4&$count=true&x=1")).unwrap();
+    /// let link = req.next_link("/image", &last).unwrap();
+    /// assert!(link.starts_with("/image?$count=true&$top=2&$skiptoken="), "{link}");
+    /// let next = parse_query_string(link.strip_prefix("/image?")).unwrap();
+    /// assert_eq!(next.after().unwrap().id(), last.id);
+    /// assert_eq!(parse_query_string(Some("$top=0")).unwrap().next_link("/image", &last), None);
+    /// ```
+    pub fn next_link(&self, collection_path: &str, last: &Image) -> Option<String> {
         if self.query.top == 0 {
             return None;
         }
-        let mut link = String::with_capacity(collection_path.len() + 64);
+        let token = Position::of(last, &self.query.order_by)
+            .token(self.filter_text.as_deref(), self.orderby_text.as_deref());
+        let mut link = String::with_capacity(collection_path.len() + token.len() + 64);
         link.push_str(collection_path);
         link.push('?');
         for (name, value) in [
@@ -83,7 +128,8 @@ impl ListRequest {
                 link.push('&');
             }
         }
-        link.push_str(&format!("$top={}&$skip={}", self.query.top, next_skip));
+        // The token is base64url: nothing in it needs escaping.
+        link.push_str(&format!("$top={}&$skiptoken={token}", self.query.top));
         Some(link)
     }
 }
@@ -148,7 +194,9 @@ fn digits(value: &str) -> Option<u64> {
 /// Names and values are form-decoded (`+` and `%20` are spaces; `%24top` is `$top`). Options
 /// without `$` are ignored; an unsupported or repeated `$` option is an error. When several
 /// options are wrong, the error names the first in this order: option names, `$top`, `$skip`,
-/// `$count`, `$orderby`, `$filter`.
+/// `$count`, `$orderby`, `$filter`, `$skiptoken` (§8). A `$skiptoken` must be one that
+/// [`ListRequest::next_link`] wrote for the same `$filter` and `$orderby`, and comes without
+/// `$skip`.
 ///
 /// ```
 /// use dam_core::query::parse_query_string;
@@ -166,7 +214,7 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
     }
     // Each option's decoded value, or the error decoding it: a malformed escape in an option's
     // value is that option's error, reported in the option's turn (§8 order).
-    let mut found: [Option<Result<String, QueryError>>; 5] = Default::default();
+    let mut found: [Option<Result<String, QueryError>>; 6] = Default::default();
     let mut ignored_error: Option<QueryError> = None;
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -192,7 +240,7 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
     if let Some(e) = ignored_error {
         return Err(e);
     }
-    let [top, skip, count, orderby, filter] = found.map(Option::transpose);
+    let [top, skip, count, orderby, filter, skiptoken] = found.map(Option::transpose);
     let mut query = ListQuery::default();
     if let Some(value) = &top? {
         query.top = match digits(value) {
@@ -204,7 +252,8 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
             }
         };
     }
-    if let Some(value) = &skip? {
+    let skip = skip?;
+    if let Some(value) = &skip {
         query.skip = match digits(value) {
             Some(n) if n <= i64::MAX as u64 => n,
             _ => {
@@ -234,8 +283,19 @@ pub fn parse_query_string(raw: Option<&str>) -> Result<ListRequest, QueryError> 
     if let Some(value) = &filter {
         query.filter = Some(parse_filter(value)?);
     }
+    let after = match skiptoken? {
+        Some(_) if skip.is_some() => return Err(QueryError::SkipTokenWithSkip),
+        Some(token) => Some(Position::from_token(
+            &token,
+            &query.order_by,
+            filter.as_deref(),
+            orderby.as_deref(),
+        )?),
+        None => None,
+    };
     Ok(ListRequest {
         query,
+        after,
         filter_text: filter,
         orderby_text: orderby,
         count_text: count,
@@ -395,19 +455,40 @@ mod tests {
         ));
     }
 
+    fn image(id: i64) -> Image {
+        use crate::image::{FileType, ImageId, ImageStatus, Reference, Timestamp};
+        Image::new(
+            ImageId::new(id).unwrap(),
+            Reference::new(format!("r{id}.jpg")).unwrap(),
+            FileType::new("jpg").unwrap(),
+            ImageStatus::Ready,
+            Timestamp::parse("2024-01-01T00:00:00").unwrap(),
+        )
+    }
+
     #[test]
-    fn no_next_link_past_the_largest_skip_or_with_top_zero() {
+    fn next_link_carries_a_token_and_never_skip_and_is_itself_a_valid_request() {
         // found by the query_string fuzz target: the link must itself be a valid request
-        let req = parse_query_string(Some("$skip=09223372036854775807&")).unwrap();
-        assert_eq!(req.next_link(), None);
-        let req = parse_query_string(Some("$skip=9223372036854775707&$top=100")).unwrap();
-        let link = req.next_link().unwrap();
-        assert!(link.ends_with("$skip=9223372036854775807"), "{link}");
-        assert!(parse_query_string(link.strip_prefix("/image?")).is_ok());
-        let req = parse_query_string(Some("$skip=9223372036854775708&$top=100")).unwrap();
-        assert_eq!(req.next_link(), None);
+        for raw in [
+            "$skip=09223372036854775807&",
+            "$skip=9223372036854775707&$top=100",
+            "$orderby=reference desc,status&$filter=id ge 1&$count=true&$top=3",
+        ] {
+            let req = parse_query_string(Some(raw)).unwrap();
+            let link = req.next_link("/image", &image(9)).unwrap();
+            assert!(!link.contains("$skip="), "{link}");
+            let next = parse_query_string(link.strip_prefix("/image?")).unwrap();
+            assert_eq!(next.after().map(Position::id), Some(image(9).id), "{link}");
+            assert_eq!(next.query.skip, 0);
+            assert_eq!(next.query.top, req.query.top);
+            assert_eq!(next.query.filter, req.query.filter);
+            assert_eq!(next.query.order_by, req.query.order_by);
+            assert_eq!(next.query.count, req.query.count);
+        }
         assert_eq!(
-            parse_query_string(Some("$top=0")).unwrap().next_link(),
+            parse_query_string(Some("$top=0"))
+                .unwrap()
+                .next_link("/image", &image(1)),
             None
         );
     }
@@ -415,16 +496,21 @@ mod tests {
     #[test]
     fn next_link_reencodes_and_keeps_options_in_order() {
         let req = parse_query_string(Some("$count=false&$top=5&$skip=10&utm=1")).unwrap();
+        let token = Position::of(&image(15), &[]).token(None, None);
         assert_eq!(
-            req.next_link().unwrap(),
-            "/image?$count=false&$top=5&$skip=15"
+            req.next_link("/image", &image(15)).unwrap(),
+            format!("/image?$count=false&$top=5&$skiptoken={token}")
         );
         assert_eq!(form_decode("a%2Bb+c", "x").unwrap(), "a+b c");
-        let mut req = req;
-        req.filter_text = Some("reference eq 'a+b&c'".into());
+        let req = parse_query_string(Some(
+            "$filter=reference%20ne%20%27a%2Bb%26c%27&$count=false&$top=5&$orderby=id+desc",
+        ))
+        .unwrap();
+        let token = Position::of(&image(15), &req.query.order_by)
+            .token(Some("reference ne 'a+b&c'"), Some("id desc"));
         assert_eq!(
-            req.next_link().unwrap(),
-            "/image?$filter=reference%20eq%20%27a%2Bb%26c%27&$count=false&$top=5&$skip=15"
+            req.next_link("/base/image", &image(15)).unwrap(),
+            format!("/base/image?$filter=reference%20ne%20%27a%2Bb%26c%27&$orderby=id%20desc&$count=false&$top=5&$skiptoken={token}")
         );
     }
 }

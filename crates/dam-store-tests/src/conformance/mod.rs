@@ -15,6 +15,7 @@ mod concurrency;
 mod filters;
 mod listing;
 mod ordering;
+mod paging;
 mod security;
 mod tenants;
 mod writes;
@@ -34,6 +35,7 @@ pub use ordering::{
     order_by_each_sortable_field, order_by_status_code, order_by_strings_by_code_point,
     order_by_two_keys_and_id_tie_break,
 };
+pub use paging::paging_by_skiptoken_follows_the_reference_order;
 pub use security::filter_sql_lookalike_values;
 pub use tenants::{
     fixture_clash_is_refused_atomically, fixture_load_round_trips, is_empty_tracks_images,
