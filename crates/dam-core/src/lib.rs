@@ -1,9 +1,9 @@
 //! # DAM Core
 //!
 //! The heart of a digital-asset-management image API: the image aggregate, the OData-style
-//! query language (`$filter`, `$orderby`, `$top`, `$skip`, `$count`), RFC 9457 problem
-//! details, the storage traits every adapter implements, and the [`ImageService`] facade an
-//! HTTP layer calls. This crate performs no I/O and knows nothing of SQL or HTTP.
+//! query language (`$filter`, `$orderby`, `$top`, `$skip`, `$count`, `$skiptoken`), RFC 9457
+//! problem details, the storage traits every adapter implements, and the [`ImageService`]
+//! facade an HTTP layer calls. This crate performs no I/O and knows nothing of SQL or HTTP.
 //!
 //! Data flows one way: request → [`ImageService`] (authenticate, parse, validate) →
 //! [`ImageStore`] → response.
