@@ -16,7 +16,8 @@ use std::time::{Duration, Instant as Clock};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dam_benches::store_data::{fixture, image_count, interleaved_medians, query, tenant};
-use dam_core::{FileType, Image, ImageId, ImageStatus, ImageStore, Reference, TenantId, Timestamp};
+use dam_core::store::{ImageStore, SeedStore};
+use dam_core::{FileType, Image, ImageId, ImageStatus, Reference, TenantId, Timestamp};
 use dam_store_memory::MemoryStore;
 use dam_store_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;

@@ -1,7 +1,9 @@
 //! The data and the query of the store benches (`store_list`, `store_list_postgres`): one
 //! deterministic set of images, so every store and every run sees the same rows.
 
-use dam_core::query::{CmpOp, Field, Filter, ListQuery, SortKey, Value};
+use dam_core::query::{Filter, Value};
+
+use dam_core::store::{CmpOp, Field, ListQuery, SortKey};
 use dam_core::{
     FileType, Fixture, Image, ImageId, ImageStatus, Reference, TenantData, TenantId, Timestamp,
 };

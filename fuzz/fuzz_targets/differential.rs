@@ -3,11 +3,10 @@
 //! count.
 #![no_main]
 use arbitrary::{Arbitrary, Unstructured};
-use dam_core::query::{parse_filter, parse_orderby, select, ListQuery};
-use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageStatus, ImageStore, Reference, TenantData, TenantId,
-    Timestamp,
-};
+use dam_core::query::{parse_filter, parse_orderby};
+use dam_core::store::{ImageStore, ListQuery, SeedStore};
+use dam_core::testing::select;
+use dam_core::{FileType, Fixture, Image, ImageId, ImageStatus, Reference, TenantData, TenantId, Timestamp};
 use dam_store_memory::MemoryStore;
 use dam_store_sqlite::SqliteStore;
 use libfuzzer_sys::fuzz_target;

@@ -1,8 +1,8 @@
 //! The fixture loader: never panics; an accepted fixture loads into an empty store, and a
 //! second load of the same fixture is refused without changing what the store holds.
 #![no_main]
-use dam_core::query::ListQuery;
-use dam_core::{Fixture, ImageStore};
+use dam_core::store::{ImageStore, ListQuery, SeedStore};
+use dam_core::Fixture;
 use dam_store_memory::MemoryStore;
 use libfuzzer_sys::fuzz_target;
 

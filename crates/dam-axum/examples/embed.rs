@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use dam_axum::{async_trait, DamApi, Refusal, TenantResolver};
-use dam_core::{Fixture, ImageService, ImageStore, TenantId};
+use dam_core::store::SeedStore;
+use dam_core::{Fixture, ImageService, TenantId};
 use dam_store_memory::MemoryStore;
 
 /// The host's own state; DAM's router fits beside it whatever it is.

@@ -4,8 +4,7 @@
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use dam_core::problem::{ProblemKind, CONTENT_TYPE as PROBLEM_CONTENT_TYPE};
-use dam_core::ProblemDetails;
+use dam_core::{ProblemDetails, ProblemKind, PROBLEM_CONTENT_TYPE};
 use serde::Serialize;
 
 /// The detail of a 500, the same whatever went wrong.

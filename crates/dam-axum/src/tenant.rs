@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use async_trait::async_trait;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use dam_core::error::error_chain;
-use dam_core::problem::ProblemKind;
+use dam_core::error_chain;
+use dam_core::ProblemKind;
 use dam_core::{DamError, ImageService, ProblemDetails, ProblemError, TenantId};
 
 use crate::problem::INTERNAL_DETAIL;

@@ -19,7 +19,8 @@ use axum::Router;
 use dam_axum::{
     async_trait, BasePath, DamApi, HttpLimits, Refusal, TenantFromExtensions, TenantResolver,
 };
-use dam_core::{Fixture, ImageService, ImageStore, TenantId};
+use dam_core::store::SeedStore;
+use dam_core::{Fixture, ImageService, TenantId};
 use dam_store_memory::MemoryStore;
 use support::{ids, send, send_body, Answer};
 

@@ -73,7 +73,7 @@ pub struct TenantData {
     pub images: Vec<Image>,
 }
 
-/// A validated fixture: what [`crate::ImageStore::load_fixture`] loads.
+/// A validated fixture: what [`crate::store::SeedStore::load_fixture`] loads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Fixture {
     /// The tenants, in file order.

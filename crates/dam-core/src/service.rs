@@ -44,7 +44,8 @@ pub struct ListResponse {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use dam_core::{Fixture, ImageService, ImageStore};
+/// use dam_core::{Fixture, ImageService};
+/// use dam_core::store::SeedStore;
 /// use dam_store_memory::MemoryStore;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -98,11 +99,6 @@ impl ImageService {
         &self.config
     }
 
-    /// The image store.
-    pub fn store(&self) -> &Arc<dyn ImageStore> {
-        &self.images
-    }
-
     /// `GET /image`: `api_key` is the raw `X-API-KEY` value, `raw_query` the query string as
     /// received (still encoded), `path` the request path: the problem's `instance`, and the
     /// collection path that `@nextLink` starts with.
@@ -150,7 +146,8 @@ impl ImageService {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use dam_core::{Fixture, ImageService, ImageStore, TenantId};
+    /// use dam_core::{Fixture, ImageService, TenantId};
+    /// use dam_core::store::SeedStore;
     /// use dam_store_memory::MemoryStore;
     ///
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -198,7 +195,8 @@ impl ImageService {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use dam_core::{Fixture, ImageService, ImageStore, TenantId};
+    /// use dam_core::store::SeedStore;
+    /// use dam_core::{Fixture, ImageService, TenantId};
     /// use dam_store_memory::MemoryStore;
     ///
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -1,15 +1,23 @@
-//! The storage traits every adapter implements, and their one error type.
+//! What an adapter author needs: the storage traits, their one error type, and the validated
+//! query a store receives with its storage-ready form.
 //!
-//! An adapter implements [`ImageStore`] (images of tenants) and [`KeyStore`] (API key digests
-//! to tenants), then runs the conformance kit (`dam-store-tests`) against itself. Stores
-//! receive only validated values: a store never parses request text.
+//! An adapter implements [`ImageStore`] (images of tenants), [`KeyStore`] (API key digests to
+//! tenants) and [`SeedStore`] (fixture loading, for tests and demos), then runs the
+//! conformance kit (`dam-store-tests`) against itself. Stores receive only validated values:
+//! a store never parses request text. A SQL adapter translates [`ListQuery::condition`] (a
+//! [`Condition`], one SQL fragment per node), [`ListQuery::sort_keys`] and the paging of
+//! [`ListQuery::fetch_limit`], [`ListQuery::offset`] and [`ListQuery::split_page`]; an
+//! in-memory one evaluates [`Condition::matches`] and orders with [`compare_images`].
 
 use async_trait::async_trait;
 
 use crate::auth::KeyDigest;
 use crate::fixture::Fixture;
 use crate::image::{Image, ImageId, ImageStatus, TenantId, Timestamp};
-use crate::query::ListQuery;
+
+pub use crate::query::eval::compare_images;
+pub use crate::query::lower::{Condition, Operand};
+pub use crate::query::model::{CmpOp, Field, ListQuery, Quantifier, SortKey, StringFunction};
 
 /// The error of every store operation. Callers match on meaning, never on a backend's error.
 #[derive(Debug, thiserror::Error)]
@@ -104,19 +112,6 @@ pub trait ImageStore: Send + Sync {
     /// Errors: [`StoreError::NotFound`] (missing, already deleted, or another tenant's);
     /// [`StoreError::BeingProcessed`] (status `Up`/`Re`, image kept); [`StoreError::Backend`].
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError>;
-
-    /// Loads a validated fixture, all or nothing: tenants, key digests and images with their
-    /// given ids.
-    ///
-    /// Errors: [`StoreError::Conflict`] naming the clash when the store already holds one of
-    /// its ids, a reference of one of its tenants, or one of its keys (nothing is loaded);
-    /// [`StoreError::Backend`].
-    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError>;
-
-    /// Whether the store holds no image at all (for `--demo`).
-    ///
-    /// Errors: [`StoreError::Backend`].
-    async fn is_empty(&self) -> Result<bool, StoreError>;
 }
 
 /// API key digests and the tenants that own them. Keys are never stored in clear.
@@ -127,4 +122,24 @@ pub trait KeyStore: Send + Sync {
     ///
     /// Errors: [`StoreError::Backend`].
     async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError>;
+}
+
+/// Seeding: loading a fixture into a store and telling whether it holds any image (what a
+/// `--demo` start-up, tests and benchmarks use). Kept apart from [`ImageStore`], which serves
+/// requests.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait SeedStore: Send + Sync {
+    /// Loads a validated fixture, all or nothing: tenants, key digests and images with their
+    /// given ids.
+    ///
+    /// Errors: [`StoreError::Conflict`] naming the clash when the store already holds one of
+    /// its ids, a reference of one of its tenants, or one of its keys (nothing is loaded);
+    /// [`StoreError::Backend`].
+    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError>;
+
+    /// Whether the store holds no image at all.
+    ///
+    /// Errors: [`StoreError::Backend`].
+    async fn is_empty(&self) -> Result<bool, StoreError>;
 }

@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
-use dam_core::error::error_chain;
 use dam_core::query::parse_filter;
-use dam_core::store::{MockImageStore, MockKeyStore};
+use dam_core::store::{MockImageStore, MockKeyStore, StoreError};
 use dam_core::{
-    FileType, Image, ImageId, ImageService, ImageStatus, Reference, StoreError, TenantId,
+    error_chain, FileType, Image, ImageId, ImageService, ImageStatus, Reference, TenantId,
     Timestamp, ValueError,
 };
 use dam_store_tests::logs::Logs;

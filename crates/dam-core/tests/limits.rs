@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use dam_core::auth::MAX_KEY_LEN;
 use dam_core::query::{
     parse_orderby, Position, MAX_DEPTH, MAX_FILTER_BYTES, MAX_IN_ITEMS, MAX_NODES,
     MAX_QUERY_STRING_BYTES, MAX_SKIPTOKEN_CHARS, MAX_STRING_BYTES, MAX_TOP,
 };
+use dam_core::store::SeedStore;
 use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ImageStore, ListResponse,
-    ProblemDetails, Reference, Timestamp,
+    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ListResponse, ProblemDetails,
+    Reference, Timestamp, MAX_KEY_LEN,
 };
 use dam_store_memory::MemoryStore;
 

@@ -3,9 +3,10 @@
 //! position, by inputs generated for it.
 
 use dam_core::query::{
-    parse_filter, parse_orderby, CmpOp, Field, FieldType, Filter, Instant, Quantifier, QueryError,
-    StringFunction, Value, MAX_FILTER_BYTES,
+    parse_filter, parse_orderby, FieldType, Filter, Instant, QueryError, Value, MAX_FILTER_BYTES,
 };
+
+use dam_core::store::{CmpOp, Field, Quantifier, StringFunction};
 use dam_core::ImageStatus;
 use proptest::prelude::*;
 use proptest::sample::select;

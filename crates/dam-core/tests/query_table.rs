@@ -2,10 +2,9 @@
 //! precedence traps, escaping, each datetime form, each limit at its edge, and each error
 //! with its position.
 
-use dam_core::query::{
-    parse_filter, parse_orderby, CmpOp, Field, Filter, Instant, Quantifier, QueryError,
-    StringFunction, Value,
-};
+use dam_core::query::{parse_filter, parse_orderby, Filter, Instant, QueryError, Value};
+
+use dam_core::store::{CmpOp, Field, Quantifier, StringFunction};
 use dam_core::ImageStatus;
 
 fn ok(text: &str) -> Filter {
@@ -921,7 +920,7 @@ fn printing_is_canonical() {
 
 #[test]
 fn orderby_examples() {
-    use dam_core::query::SortKey;
+    use dam_core::store::SortKey;
     let key = |field, descending| SortKey { field, descending };
     assert_eq!(
         parse_orderby("numLinks desc").unwrap(),

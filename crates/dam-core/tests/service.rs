@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use dam_core::problem::DEFAULT_TYPE_BASE;
-use dam_core::store::{MockImageStore, MockKeyStore};
+use dam_core::store::{ImageStore, MockImageStore, MockKeyStore, SeedStore, StoreError};
 use dam_core::{
-    Fixture, ImageId, ImageService, ImageStatus, ImageStore, ProblemDetails, ServiceConfig,
-    StoreError, TenantId,
+    Fixture, ImageId, ImageService, ImageStatus, ProblemDetails, ServiceConfig, TenantId,
+    DEFAULT_PROBLEM_TYPE_BASE,
 };
 use dam_store_memory::MemoryStore;
 
@@ -59,7 +58,7 @@ fn assert_problem(p: &ProblemDetails, status: u16, slug: &str, title: &str, inst
     assert_eq!(p.status, status, "{p:?}");
     assert_eq!(
         p.problem_type,
-        format!("{DEFAULT_TYPE_BASE}/{slug}"),
+        format!("{DEFAULT_PROBLEM_TYPE_BASE}/{slug}"),
         "{p:?}"
     );
     assert_eq!(p.title, title);

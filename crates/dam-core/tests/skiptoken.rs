@@ -5,9 +5,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use dam_core::query::{
-    compare_images, parse_orderby, parse_query_string, Position, QueryError, SortKey,
-    MAX_SKIPTOKEN_CHARS,
+    parse_orderby, parse_query_string, Position, QueryError, MAX_SKIPTOKEN_CHARS,
 };
+use dam_core::store::{compare_images, SortKey};
 use dam_core::{DamError, FileType, Image, ImageId, ImageStatus, Reference, Timestamp};
 use proptest::prelude::*;
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dam_core::error::error_chain;
-use dam_core::{Fixture, ImageService, ImageStore, KeyStore, ServiceConfig, StoreError};
+use dam_core::store::{ImageStore, KeyStore, SeedStore, StoreError};
+use dam_core::{error_chain, Fixture, ImageService, ServiceConfig};
 use dam_store_memory::MemoryStore;
 use dam_store_postgres::{PostgresConfig, PostgresStore};
 use dam_store_sqlite::SqliteStore;
@@ -69,14 +69,17 @@ pub struct Stores {
     pub images: Arc<dyn ImageStore>,
     /// Key digests to tenants.
     pub keys: Arc<dyn KeyStore>,
+    /// Fixture loading, for `--demo` and `--fixture`.
+    pub seed: Arc<dyn SeedStore>,
 }
 
 impl Stores {
-    fn of<S: ImageStore + KeyStore + 'static>(store: S) -> Self {
+    fn of<S: ImageStore + KeyStore + SeedStore + 'static>(store: S) -> Self {
         let store = Arc::new(store);
         Stores {
             images: store.clone(),
-            keys: store,
+            keys: store.clone(),
+            seed: store,
         }
     }
 }
@@ -127,7 +130,7 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
             let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
             let fixture = Fixture::from_json(&text).map_err(|e| fail(e.to_string()))?;
             stores
-                .images
+                .seed
                 .load_fixture(&fixture)
                 .await
                 .map_err(|e| match e {
@@ -139,7 +142,7 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
         }
         Seed::Demo => {
             let empty = stores
-                .images
+                .seed
                 .is_empty()
                 .await
                 .map_err(|e| StartupError::Store {
@@ -151,7 +154,7 @@ pub async fn seed(stores: &Stores, seed: &Seed) -> Result<(), StartupError> {
                 return Ok(());
             }
             let fixture = demo::fixture().map_err(|e| StartupError::Demo(e.to_string()))?;
-            match stores.images.load_fixture(&fixture).await {
+            match stores.seed.load_fixture(&fixture).await {
                 Ok(()) => {
                     tracing::info!(
                         images = demo::DEMO_IMAGES,

@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dam_core::{ImageId, ImageStatus, ImageStore, StoreError, TenantId, Timestamp};
+use dam_core::{ImageId, ImageStatus, TenantId, Timestamp};
+
+use dam_core::store::{ImageStore, StoreError};
 use dam_store_postgres::{PostgresConfig, PostgresStore};
 use support::{request, Scratch};
 use tokio_postgres::NoTls;

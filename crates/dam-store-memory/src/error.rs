@@ -1,6 +1,6 @@
 //! The adapter's failures, all of which reach callers as [`StoreError::Backend`].
 
-use dam_core::StoreError;
+use dam_core::store::StoreError;
 
 /// The adapter's name in [`StoreError::Backend`].
 pub(crate) const STORE: &str = "memory";

@@ -1,4 +1,4 @@
-//! An in-memory [`dam_core::ImageStore`] and [`dam_core::KeyStore`] for DAM Core.
+//! An in-memory [`dam_core::store::ImageStore`] and [`dam_core::store::KeyStore`] for DAM Core.
 //!
 //! All data sits behind one lock, so every operation — delete's check-and-remove above all —
 //! is atomic with respect to every other. Listing evaluates the core's reference semantics.

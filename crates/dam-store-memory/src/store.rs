@@ -4,14 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::error::poisoned;
-use crate::error::STORE;
 use async_trait::async_trait;
-use dam_core::query::{compare_images, ListQuery};
-use dam_core::{
-    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
-    TenantId, Timestamp,
+use dam_core::store::{
+    compare_images, ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError,
 };
+use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
+
+use crate::error::{poisoned, STORE};
 
 #[derive(Default)]
 struct Inner {
@@ -33,12 +32,13 @@ impl Inner {
 }
 
 /// The page of the matches of `query` among `images` (with whether more follow) and the number
-/// of matches: the same answer as the reference `dam_core::query::select`, but only the images
+/// of matches: the same answer as the reference (`dam_core::testing::select`), but only the images
 /// up to the end of the page and one more are sorted (a partial selection first), so a first
 /// page of a large tenant costs a scan, not a full sort.
 fn page<'a>(images: impl Iterator<Item = &'a Image>, query: &ListQuery) -> (Vec<Image>, bool, u64) {
+    let condition = query.condition();
     let mut matches: Vec<&Image> = images
-        .filter(|im| query.filter.as_ref().is_none_or(|f| f.matches(im)))
+        .filter(|im| condition.as_ref().is_none_or(|c| c.matches(im)))
         .collect();
     let total = matches.len() as u64;
     let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
@@ -162,7 +162,10 @@ impl ImageStore for MemoryStore {
             }
         }
     }
+}
 
+#[async_trait]
+impl SeedStore for MemoryStore {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
         let mut inner = self.write()?;
         // Check every clash first, so nothing is half-loaded.

@@ -107,7 +107,7 @@ impl PostgresConfig {
     /// Bounds connecting, waiting for a free pooled connection, each statement (as the
     /// server's `statement_timeout`) and each store operation as a whole (default
     /// [`Self::DEFAULT_TIMEOUT`]). Past it an operation fails with
-    /// [`dam_core::StoreError::Backend`] instead of hanging.
+    /// [`dam_core::store::StoreError::Backend`] instead of hanging.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

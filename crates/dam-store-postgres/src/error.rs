@@ -1,7 +1,7 @@
 //! The adapter's failures and how they reach callers: a driver fault is a
 //! [`StoreError::Backend`] (its source for logs only), a unique violation a conflict.
 
-use dam_core::StoreError;
+use dam_core::store::StoreError;
 use tokio_postgres::error::SqlState;
 
 /// The adapter's name in [`StoreError::Backend`].

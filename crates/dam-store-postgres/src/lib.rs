@@ -1,8 +1,8 @@
-//! A PostgreSQL [`dam_core::ImageStore`] and [`dam_core::KeyStore`] for DAM Core.
+//! A PostgreSQL [`dam_core::store::ImageStore`] and [`dam_core::store::KeyStore`] for DAM Core.
 //!
 //! - **Driver**: `tokio-postgres` with a `deadpool-postgres` pool. Every operation is bounded
 //!   by one timeout (connecting, waiting for a pooled connection, running); a connection
-//!   fault is a [`dam_core::StoreError::Backend`], and broken connections are replaced by the
+//!   fault is a [`dam_core::store::StoreError::Backend`], and broken connections are replaced by the
 //!   pool, so the store recovers by itself when the database comes back.
 //! - **Schema**: versioned migrations (`dam_migrations`), applied by
 //!   [`PostgresStore::connect`] under an advisory lock, so processes may start together. An

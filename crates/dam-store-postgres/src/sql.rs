@@ -12,7 +12,7 @@
 
 use std::fmt::Write;
 
-use dam_core::query::{CmpOp, Condition, Field, ListQuery, Operand, Quantifier, StringFunction};
+use dam_core::store::{CmpOp, Condition, Field, ListQuery, Operand, Quantifier, StringFunction};
 use tokio_postgres::types::{ToSql, Type};
 
 /// A bound parameter.
@@ -285,7 +285,8 @@ impl SqlBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dam_core::query::{Filter, Instant, SortKey, Value};
+    use dam_core::query::{Filter, Instant, Value};
+    use dam_core::store::SortKey;
     use dam_core::ImageStatus;
 
     fn translate(filter: Filter) -> (String, Vec<Param>) {
@@ -347,7 +348,7 @@ mod tests {
         let (sql, params) = translate(cmp(Field::Reference, CmpOp::Eq, text("a\0b")));
         assert_eq!((sql.as_str(), params.len()), ("FALSE", 0));
         let (sql, _) = translate(Filter::Tags {
-            quantifier: dam_core::query::Quantifier::All,
+            quantifier: dam_core::store::Quantifier::All,
             value: "\0".into(),
         });
         assert_eq!(sql, "(cardinality(tags) = 0)");

@@ -5,11 +5,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dam_core::query::ListQuery;
-use dam_core::{
-    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
-    TenantId, Timestamp,
-};
+use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls};
@@ -23,7 +20,7 @@ use crate::sql::SqlBuilder;
 /// Rows per statement when a fixture is loaded.
 const FIXTURE_CHUNK: usize = 1000;
 
-/// A [`dam_core::ImageStore`] and [`dam_core::KeyStore`] on PostgreSQL.
+/// A [`dam_core::store::ImageStore`] and [`dam_core::store::KeyStore`] on PostgreSQL.
 ///
 /// Every operation takes a pooled connection and is bounded by the configured timeout; a
 /// connection fault is a [`StoreError::Backend`], and the pool replaces broken connections
@@ -582,7 +579,10 @@ impl ImageStore for PostgresStore {
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.bounded(self.delete_image(tenant, id)).await
     }
+}
 
+#[async_trait]
+impl SeedStore for PostgresStore {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
         self.bounded(self.load(fixture)).await
     }

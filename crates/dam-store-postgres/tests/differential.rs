@@ -1,6 +1,6 @@
 //! Differential property tests with the kit's generators: on generated multi-tenant fixtures
 //! and valid queries, the PostgreSQL store, the memory store and the reference
-//! (`dam_core::query::select`) give the same pages; and a random workload of reads and writes
+//! (`dam_core::testing::select`) give the same pages; and a random workload of reads and writes
 //! from several tenants behaves as the kit's model says.
 //!
 //! One schema serves every case (emptied in between), so a case costs a fixture load and the
@@ -9,7 +9,7 @@
 mod common;
 
 use common::{admin, database_url, TestStore};
-use dam_core::ImageStore;
+use dam_core::store::SeedStore;
 use dam_store_memory::MemoryStore;
 use dam_store_tests::check::list;
 use dam_store_tests::model::{assert_operations_agree, assert_queries_agree};

@@ -9,13 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{admin, config, database_url, unique_schema, TestStore};
-use dam_core::query::{
-    select, CmpOp, Field, Filter, Instant as At, ListQuery, Quantifier, SortKey, StringFunction,
-    Value,
+use dam_core::query::{Filter, Instant as At, Value};
+use dam_core::store::{
+    CmpOp, Field, ImageStore, KeyStore, ListQuery, Quantifier, SeedStore, SortKey, StoreError,
+    StringFunction,
 };
+use dam_core::testing::select;
 use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageStatus, ImageStore, KeyDigest, KeyStore, Reference,
-    StoreError, TenantData, TenantId, Timestamp,
+    FileType, Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantData, TenantId,
+    Timestamp,
 };
 use dam_store_memory::MemoryStore;
 use dam_store_postgres::{PostgresConfig, PostgresStore};

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{admin, config, database_url, TestStore};
+use dam_core::store::{KeyStore, SeedStore};
 use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, ImageStore, KeyDigest, KeyStore,
-    ProblemDetails, Reference, TenantData, TenantId, Timestamp,
+    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, KeyDigest, ProblemDetails,
+    Reference, TenantData, TenantId, Timestamp,
 };
 use dam_store_tests::logs::Logs;
 

@@ -17,7 +17,7 @@ pub struct SqliteOptions {
     /// connection of their own.
     pub readers: usize,
     /// How long a statement waits for a lock another connection or process holds before it
-    /// fails with [`dam_core::StoreError::Backend`] (default 5 s).
+    /// fails with [`dam_core::store::StoreError::Backend`] (default 5 s).
     pub busy_timeout: Duration,
 }
 

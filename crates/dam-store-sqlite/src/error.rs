@@ -1,6 +1,8 @@
 //! The adapter's own failures, all of which reach callers as [`StoreError::Backend`].
 
-use dam_core::{StoreError, ValueError};
+use dam_core::ValueError;
+
+use dam_core::store::StoreError;
 
 /// The adapter's name in [`StoreError::Backend`].
 pub(crate) const STORE: &str = "sqlite";

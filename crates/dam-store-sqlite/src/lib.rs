@@ -1,4 +1,4 @@
-//! A SQLite [`dam_core::ImageStore`] and [`dam_core::KeyStore`] for DAM Core.
+//! A SQLite [`dam_core::store::ImageStore`] and [`dam_core::store::KeyStore`] for DAM Core.
 //!
 //! One database file in WAL mode holds tenants, API key digests (SHA-256, never the key),
 //! images and their tags. The adapter creates and migrates its schema itself, versioned with
@@ -7,17 +7,18 @@
 //! writer writes.
 //!
 //! `$filter` and `$orderby` are translated to SQL with every literal a bound parameter, and
-//! with exactly the semantics of the core's reference ([`dam_core::query::select`]):
+//! with exactly the semantics of the core's reference ([`dam_core::testing::select`]):
 //! case-sensitive, byte-wise string tests (no `LIKE`), code-point order, exact datetime
 //! fractions, and two-valued logic over the nullable URL fields. Every write is one
 //! `BEGIN IMMEDIATE` transaction, so a delete's check and removal cannot be separated.
 //!
 //! Any storage fault — a missing directory, a file that is not a database, a lock held past
-//! the busy timeout — is a [`dam_core::StoreError::Backend`], never a panic; its source is for logs.
+//! the busy timeout — is a [`dam_core::store::StoreError::Backend`], never a panic; its source is for logs.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use dam_core::{Fixture, ImageService, ImageStore};
+//! use dam_core::{Fixture, ImageService};
+//! use dam_core::store::{ImageStore, SeedStore};
 //! use dam_store_sqlite::{SqliteOptions, SqliteStore};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

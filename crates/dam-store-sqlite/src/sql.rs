@@ -5,7 +5,7 @@
 //! input) and every literal becomes a bound parameter. Each fragment is two-valued — it yields
 //! 0 or 1, never NULL — so `NOT` means exactly what the core's reference means.
 
-use dam_core::query::{
+use dam_core::store::{
     CmpOp, Condition, Field, ListQuery, Operand, Quantifier, SortKey, StringFunction,
 };
 use rusqlite::types::Value as SqlValue;

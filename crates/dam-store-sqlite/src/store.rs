@@ -12,11 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dam_core::query::ListQuery;
-use dam_core::{
-    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, Reference,
-    StoreError, TenantId, Timestamp,
-};
+use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantId, Timestamp};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::config::SqliteOptions;
@@ -173,7 +170,10 @@ impl ImageStore for SqliteStore {
             })
             .await?)
     }
+}
 
+#[async_trait]
+impl SeedStore for SqliteStore {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
         let fixture = fixture.clone();
         Ok(self

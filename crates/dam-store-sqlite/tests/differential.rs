@@ -1,11 +1,11 @@
 //! Differential property test: on generated multi-tenant fixtures and generated valid queries,
-//! the SQLite store, the memory store and the reference (`dam_core::query::select`) give the
+//! the SQLite store, the memory store and the reference (`dam_core::testing::select`) give the
 //! same ids, order, totals and `has_more`.
 //!
 //! Each case loads one fixture into a fresh store of each kind and runs several queries for
 //! every tenant, so 1 000 cases cover several thousand queries in seconds.
 
-use dam_core::ImageStore;
+use dam_core::store::SeedStore;
 use dam_store_memory::MemoryStore;
 use dam_store_sqlite::SqliteStore;
 use dam_store_tests::model::assert_queries_agree;

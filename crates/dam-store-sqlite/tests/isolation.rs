@@ -2,7 +2,7 @@
 //! filters, get, delete, set_status, insert) from every tenant behave on SQLite exactly like
 //! the kit's model, so no tenant ever sees, counts, changes or deletes another's images.
 
-use dam_core::ImageStore;
+use dam_core::store::SeedStore;
 use dam_store_sqlite::SqliteStore;
 use dam_store_tests::model::assert_operations_agree;
 use dam_store_tests::strategies::fixture_and_operations;

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{fixture, image};
-use dam_core::{ImageService, ImageStatus, ImageStore, KeyDigest, ProblemDetails};
+use dam_core::store::SeedStore;
+use dam_core::{ImageService, ImageStatus, KeyDigest, ProblemDetails};
 use dam_store_memory::MemoryStore;
 use dam_store_sqlite::{SqliteOptions, SqliteStore};
 use dam_store_tests::logs::Logs;

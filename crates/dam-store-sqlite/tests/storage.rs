@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{fixture, image, tenant};
-use dam_core::query::ListQuery;
-use dam_core::{ImageId, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError, Timestamp};
+use dam_core::store::{ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::{ImageId, ImageStatus, KeyDigest, Timestamp};
 use dam_store_sqlite::{SqliteOptions, SqliteStore, SCHEMA_VERSION};
 use rusqlite::Connection;
 

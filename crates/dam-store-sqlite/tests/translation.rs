@@ -1,5 +1,5 @@
 //! The SQL translation against the core's reference semantics: every filter and order gives
-//! exactly the page, total and `has_more` that `dam_core::query::select` gives over the same
+//! exactly the page, total and `has_more` that `dam_core::testing::select` gives over the same
 //! images.
 
 mod common;
@@ -7,10 +7,12 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{fixture, tenant, tricky_images, T0};
-use dam_core::query::{
-    select, CmpOp, Field, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction, Value,
+use dam_core::query::{Filter, Instant, Value};
+use dam_core::store::{
+    CmpOp, Field, ImageStore, ListQuery, Quantifier, SeedStore, SortKey, StringFunction,
 };
-use dam_core::{Image, ImageStatus, ImageStore};
+use dam_core::testing::select;
+use dam_core::{Image, ImageStatus};
 use dam_store_sqlite::SqliteStore;
 use proptest::prelude::*;
 

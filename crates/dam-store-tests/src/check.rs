@@ -1,8 +1,12 @@
 //! Assertions that compare what a store answers with the reference semantics of
 //! `dam_core::query` ([`select`]). Each panics with a message naming the tenant and the query.
 
-use dam_core::query::{select, ListQuery, MAX_TOP};
-use dam_core::{Image, ImageId, ImagePage, ImageStore, TenantId};
+use dam_core::query::MAX_TOP;
+
+use dam_core::store::{ImagePage, ImageStore, ListQuery};
+
+use dam_core::testing::select;
+use dam_core::{Image, ImageId, TenantId};
 
 /// Lists with `query` and panics on a backend error.
 pub async fn list<S: ImageStore + ?Sized>(
@@ -24,7 +28,7 @@ pub fn ids(images: &[Image]) -> Vec<i64> {
 /// The page [`select`] gives for `images`, with the `total` and `has_more` a store must
 /// report.
 pub fn reference_page(images: &[Image], query: &ListQuery) -> ImagePage {
-    dam_core::query::reference_page(images, query)
+    dam_core::testing::reference_page(images, query)
 }
 
 /// Asserts that `store` lists for `tenant` exactly what [`select`] gives over `images` (the

@@ -50,7 +50,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use dam_core::{ImageStore, KeyStore};
+use dam_core::store::{ImageStore, KeyStore, SeedStore};
 
 pub mod check;
 pub mod conformance;
@@ -64,7 +64,7 @@ pub mod strategies;
 /// `Fn() -> impl Future<Output = Arc<S>>`, e.g. `|| async { Arc::new(MemoryStore::new()) }`.
 pub trait StoreFactory {
     /// The store type.
-    type Store: ImageStore + KeyStore + 'static;
+    type Store: ImageStore + KeyStore + SeedStore + 'static;
 
     /// A new store that holds nothing (no tenants, no keys, no images).
     fn create(&self) -> impl Future<Output = Arc<Self::Store>>;
@@ -74,7 +74,7 @@ impl<F, Fut, S> StoreFactory for F
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Arc<S>>,
-    S: ImageStore + KeyStore + 'static,
+    S: ImageStore + KeyStore + SeedStore + 'static,
 {
     type Store = S;
 

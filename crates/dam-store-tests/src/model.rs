@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use dam_core::query::ListQuery;
-use dam_core::{Fixture, Image, ImageId, ImageStore, StoreError, TenantId, Timestamp};
+use dam_core::store::{ImageStore, ListQuery, StoreError};
+use dam_core::{Fixture, Image, ImageId, TenantId, Timestamp};
 
 use crate::check::{assert_list_matches, get};
 use crate::strategies::Operation;

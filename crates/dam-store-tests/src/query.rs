@@ -2,7 +2,7 @@
 //! it stands for.
 //!
 //! ```
-//! use dam_core::query::{CmpOp, Field};
+//! use dam_core::store::{CmpOp, Field};
 //! use dam_store_tests::query::{and, cmp, int, list, not, null, ListQueryExt};
 //!
 //! // $filter=numLinks gt 2 and not (originalUrl eq null)&$orderby=id desc&$top=5&$count=true
@@ -14,9 +14,9 @@
 //! assert_eq!(q.top, 5);
 //! ```
 
-use dam_core::query::{
-    CmpOp, Field, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction, Value,
-};
+use dam_core::query::{Filter, Instant, Value};
+
+use dam_core::store::{CmpOp, Field, ListQuery, Quantifier, SortKey, StringFunction};
 use dam_core::ImageStatus;
 
 /// `a and b`.

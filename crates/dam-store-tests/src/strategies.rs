@@ -16,9 +16,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use dam_core::query::{
-    CmpOp, Field, FieldType, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction, Value,
-};
+use dam_core::query::{FieldType, Filter, Instant, Value};
+
+use dam_core::store::{CmpOp, Field, ListQuery, Quantifier, SortKey, StringFunction};
 use dam_core::{
     FileType, Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantData, TenantId,
     Timestamp,

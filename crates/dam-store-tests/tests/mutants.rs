@@ -7,11 +7,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use dam_core::query::{compare_images, Field, Filter, ListQuery, StringFunction};
-use dam_core::{
-    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
-    TenantId, Timestamp,
+use dam_core::query::Filter;
+use dam_core::store::{
+    compare_images, Field, ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError,
+    StringFunction,
 };
+use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 use dam_store_memory::MemoryStore;
 use dam_store_tests::conformance as c;
 
@@ -235,7 +236,10 @@ impl ImageStore for Mutant {
             _ => self.inner.delete(tenant, id).await,
         }
     }
+}
 
+#[async_trait]
+impl SeedStore for Mutant {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
         self.tenants
             .lock()

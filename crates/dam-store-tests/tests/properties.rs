@@ -1,7 +1,7 @@
 //! The kit's property runners against the memory store: generated fixtures and queries agree
 //! with the reference, and random multi-tenant workloads never cross tenants.
 
-use dam_core::ImageStore;
+use dam_core::store::SeedStore;
 use dam_store_memory::MemoryStore;
 use dam_store_tests::model::{assert_operations_agree, assert_queries_agree};
 use dam_store_tests::strategies::{fixture_and_operations, fixture_and_queries};

@@ -1,16 +1,16 @@
-//! Reference semantics: what a typed filter selects and how sort keys order images. Every
-//! storage adapter is judged against these functions.
+//! Evaluation over images: what a lowered condition selects and how sort keys order images
+//! (what an in-memory store uses), and the helpers of the reference semantics in
+//! [`crate::testing`].
 
 use std::cmp::Ordering;
 
 use crate::image::Image;
 use crate::query::lower::{Condition, Operand};
-use crate::query::model::{Field, Filter, Instant, ListQuery, Quantifier, SortKey, Value};
-use crate::store::ImagePage;
+use crate::query::model::{Field, Instant, Quantifier, SortKey};
 
 /// The value of one field of an image, borrowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum FieldValue<'a> {
+pub(crate) enum FieldValue<'a> {
     Null,
     Integer(i64),
     Str(&'a str),
@@ -21,7 +21,7 @@ fn opt(value: &Option<String>) -> FieldValue<'_> {
     value.as_deref().map_or(FieldValue::Null, FieldValue::Str)
 }
 
-fn field_value(image: &Image, field: Field) -> FieldValue<'_> {
+pub(crate) fn field_value(image: &Image, field: Field) -> FieldValue<'_> {
     match field {
         Field::Id => FieldValue::Integer(image.id.get()),
         Field::Reference => FieldValue::Str(image.reference.as_str()),
@@ -46,7 +46,10 @@ fn field_value(image: &Image, field: Field) -> FieldValue<'_> {
     }
 }
 
-fn literal_value(value: &Value) -> FieldValue<'_> {
+/// A literal as a field value (for the reference semantics of [`crate::testing`]).
+#[cfg(feature = "testing")]
+pub(crate) fn literal_value(value: &crate::query::model::Value) -> FieldValue<'_> {
+    use crate::query::model::Value;
     match value {
         Value::Integer(i) => FieldValue::Integer(*i),
         Value::String(s) => FieldValue::Str(s),
@@ -57,63 +60,12 @@ fn literal_value(value: &Value) -> FieldValue<'_> {
 
 /// Compares two non-null values of one type; `None` when either is null (or the types differ,
 /// which a validated filter never has).
-fn compare(a: &FieldValue<'_>, b: &FieldValue<'_>) -> Option<Ordering> {
+pub(crate) fn compare(a: &FieldValue<'_>, b: &FieldValue<'_>) -> Option<Ordering> {
     match (a, b) {
         (FieldValue::Integer(x), FieldValue::Integer(y)) => Some(x.cmp(y)),
         (FieldValue::Str(x), FieldValue::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (FieldValue::DateTime(x), FieldValue::DateTime(y)) => Some(x.cmp(y)),
         _ => None,
-    }
-}
-
-impl Filter {
-    /// Whether `image` matches this filter (two-valued logic: a test on a null field is false,
-    /// so `not` of it is true).
-    ///
-    /// ```
-    /// use dam_core::query::{parse_filter};
-    /// # use dam_core::*;
-    /// let image = Image::new(ImageId::new(7).unwrap(), Reference::new("Logo.PNG").unwrap(),
-    ///     FileType::new("png").unwrap(), ImageStatus::Ready,
-    ///     Timestamp::parse("2024-01-01T00:00:00").unwrap());
-    /// assert!(parse_filter("endswith(reference,'.PNG') and id eq 7").unwrap().matches(&image));
-    /// assert!(!parse_filter("contains(reference,'png')").unwrap().matches(&image));
-    /// ```
-    pub fn matches(&self, image: &Image) -> bool {
-        match self {
-            Filter::And(a, b) => a.matches(image) && b.matches(image),
-            Filter::Or(a, b) => a.matches(image) || b.matches(image),
-            Filter::Not(inner) => !inner.matches(image),
-            Filter::Compare { field, op, value } => {
-                compare(&field_value(image, *field), &literal_value(value))
-                    .is_some_and(|o| op.holds(o))
-            }
-            Filter::CompareFields { left, op, right } => {
-                compare(&field_value(image, *left), &field_value(image, *right))
-                    .is_some_and(|o| op.holds(o))
-            }
-            Filter::IsNull { field, negated } => {
-                (field_value(image, *field) == FieldValue::Null) != *negated
-            }
-            Filter::In { field, values } => {
-                let v = field_value(image, *field);
-                values
-                    .iter()
-                    .any(|lit| compare(&v, &literal_value(lit)) == Some(Ordering::Equal))
-            }
-            Filter::StringCall {
-                function,
-                field,
-                needle,
-            } => match field_value(image, *field) {
-                FieldValue::Str(haystack) => function.holds(haystack, needle),
-                _ => false,
-            },
-            Filter::Tags { quantifier, value } => match quantifier {
-                Quantifier::Any => image.tags.iter().any(|t| t == value),
-                Quantifier::All => image.tags.iter().all(|t| t == value),
-            },
-        }
     }
 }
 
@@ -134,9 +86,9 @@ fn stored_value(image: &Image, field: Field) -> FieldValue<'_> {
 
 impl Condition {
     /// Whether `image` meets this lowered filter: for every valid image, the same answer as
-    /// the [`Filter::matches`] of the filter it was lowered from.
+    /// the reference `Filter::matches` (feature `testing`) of the filter it was lowered from.
     pub fn matches(&self, image: &Image) -> bool {
-        let holds = |a: &FieldValue<'_>, op: crate::query::CmpOp, b: &FieldValue<'_>| {
+        let holds = |a: &FieldValue<'_>, op: crate::query::model::CmpOp, b: &FieldValue<'_>| {
             compare(a, b).is_some_and(|o| op.holds(o))
         };
         match self {
@@ -198,60 +150,4 @@ pub fn compare_images(a: &Image, b: &Image, keys: &[SortKey]) -> Ordering {
         }
     }
     a.id.cmp(&b.id)
-}
-
-/// The matches of `query` among `images`, in order.
-fn ordered_matches<'a>(
-    images: impl IntoIterator<Item = &'a Image>,
-    query: &ListQuery,
-) -> Vec<&'a Image> {
-    let mut matches: Vec<&Image> = images
-        .into_iter()
-        .filter(|im| query.filter.as_ref().is_none_or(|f| f.matches(im)))
-        .collect();
-    matches.sort_by(|a, b| compare_images(a, b, &query.order_by));
-    matches
-}
-
-/// The reference answer to a list query over `images` (all of one tenant): the page, and the
-/// total number of matches.
-pub fn select<'a>(
-    images: impl IntoIterator<Item = &'a Image>,
-    query: &ListQuery,
-) -> (Vec<Image>, u64) {
-    let matches = ordered_matches(images, query);
-    let total = matches.len() as u64;
-    let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
-    let page = matches
-        .into_iter()
-        .skip(skip)
-        .take(query.top as usize)
-        .cloned()
-        .collect();
-    (page, total)
-}
-
-/// The reference answer to a list query over `images` (all of one tenant) as a store reports
-/// it: the page, the total (with `count`), and whether more matches follow (fetched by the
-/// page-plus-one rule of [`ListQuery::split_page`]).
-pub fn reference_page<'a>(
-    images: impl IntoIterator<Item = &'a Image>,
-    query: &ListQuery,
-) -> ImagePage {
-    let matches = ordered_matches(images, query);
-    let total = matches.len() as u64;
-    let skip = usize::try_from(query.skip).unwrap_or(usize::MAX);
-    let fetch = usize::try_from(query.fetch_limit()).unwrap_or(usize::MAX);
-    let rows = matches
-        .into_iter()
-        .skip(skip)
-        .take(fetch)
-        .cloned()
-        .collect();
-    let (items, has_more) = query.split_page(rows);
-    ImagePage {
-        items,
-        total: query.count.then_some(total),
-        has_more,
-    }
 }

@@ -62,7 +62,8 @@ pub const MAX_STRING_BYTES: usize = 1024;
 ///
 /// # Examples
 /// ```
-/// use dam_core::query::{parse_filter, CmpOp, Field, Filter, Value};
+/// use dam_core::query::{Filter, Value, parse_filter};
+/// use dam_core::store::{CmpOp, Field};
 ///
 /// let f = parse_filter("5 lt numLinks").unwrap();
 /// assert_eq!(f, Filter::Compare { field: Field::NumLinks, op: CmpOp::Gt, value: Value::Integer(5) });

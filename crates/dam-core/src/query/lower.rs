@@ -271,7 +271,8 @@ impl Filter {
     /// store can test directly.
     ///
     /// ```
-    /// use dam_core::query::{parse_filter, CmpOp, Condition, Field, Operand};
+    /// use dam_core::query::parse_filter;
+    /// use dam_core::store::{CmpOp, Condition, Field, Operand};
     /// let lowered = parse_filter("createdOn ge 2024-01-01T00:00:00.5Z").unwrap().lower();
     /// assert_eq!(lowered, Condition::Compare {
     ///     field: Field::CreatedOn,
@@ -311,7 +312,7 @@ impl ListQuery {
     /// `id` ascending when no key was on `id`.
     ///
     /// ```
-    /// use dam_core::query::{Field, ListQuery, SortKey};
+    /// use dam_core::store::{Field, ListQuery, SortKey};
     /// let key = |field, descending| SortKey { field, descending };
     /// let query = ListQuery { order_by: vec![key(Field::Width, true)], ..ListQuery::default() };
     /// assert_eq!(query.sort_keys(), vec![key(Field::Width, true), key(Field::Id, false)]);
@@ -349,7 +350,7 @@ impl ListQuery {
     /// more matches follow it (the page-plus-one rule).
     ///
     /// ```
-    /// use dam_core::query::ListQuery;
+    /// use dam_core::store::ListQuery;
     /// let query = ListQuery { top: 2, ..ListQuery::default() };
     /// assert_eq!(query.split_page(vec![1, 2, 3]), (vec![1, 2], true));
     /// assert_eq!(query.split_page(vec![1, 2]), (vec![1, 2], false));

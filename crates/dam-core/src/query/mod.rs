@@ -4,27 +4,22 @@
 //! Text goes through three steps: the query string is form-decoded and split into options
 //! ([`parse_query_string`]); `$filter` is parsed into a syntax tree that keeps positions, then
 //! validated against the image schema into a typed [`Filter`] ([`parse_filter`]); `$orderby`
-//! becomes [`SortKey`]s ([`parse_orderby`]). Every failure is a [`QueryError`] (a 400).
+//! becomes [`SortKey`](crate::store::SortKey)s ([`parse_orderby`]). Every failure is a [`QueryError`] (a 400).
 
 mod error;
-mod eval;
+pub(crate) mod eval;
 mod filter;
-mod lower;
-mod model;
+pub(crate) mod lower;
+pub(crate) mod model;
 mod options;
 mod orderby;
 mod skiptoken;
 
 pub use error::QueryError;
-pub use eval::{compare_images, reference_page, select};
 pub use filter::{
     parse_filter, MAX_DEPTH, MAX_FILTER_BYTES, MAX_IN_ITEMS, MAX_NODES, MAX_STRING_BYTES,
 };
-pub use lower::{Condition, Operand};
-pub use model::{
-    CmpOp, Field, FieldType, Filter, Instant, ListQuery, Quantifier, SortKey, StringFunction,
-    Value, MAX_TOP,
-};
+pub use model::{FieldType, Filter, Instant, Value, MAX_TOP};
 pub use options::{parse_query_string, ListRequest, MAX_QUERY_STRING_BYTES};
 pub use orderby::parse_orderby;
 pub use skiptoken::{Position, MAX_SKIPTOKEN_CHARS, SKIPTOKEN_VERSION};

@@ -120,7 +120,7 @@ impl Field {
     ];
 
     /// The API name (camelCase).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Field::Id => "id",
             Field::Reference => "reference",
@@ -160,6 +160,17 @@ impl Field {
             Field::Status => FieldType::Status,
             Field::Tags => FieldType::Tags,
         }
+    }
+
+    /// The API names of `fields`, in their order (for messages that list them).
+    pub const fn names<const N: usize>(fields: [Field; N]) -> [&'static str; N] {
+        let mut names = [""; N];
+        let mut i = 0;
+        while i < N {
+            names[i] = fields[i].name();
+            i += 1;
+        }
+        names
     }
 
     /// Whether `$orderby` takes this field.

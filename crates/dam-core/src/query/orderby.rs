@@ -11,18 +11,7 @@ use super::error::{shorten, QueryError};
 use super::model::{Field, SortKey};
 
 /// The names of the sortable fields, in the order of §3.
-const SORTABLE_NAMES: [&str; 10] = [
-    "id",
-    "reference",
-    "fileType",
-    "status",
-    "numLinks",
-    "createdOn",
-    "modifiedOn",
-    "width",
-    "height",
-    "sizeInBytes",
-];
+const SORTABLE_NAMES: [&str; 10] = Field::names(Field::SORTABLE);
 
 /// Parses and validates an `$orderby` value (form-decoded) into sort keys, in order.
 ///
@@ -35,7 +24,8 @@ const SORTABLE_NAMES: [&str; 10] = [
 /// (`tags`, the URL fields), a direction other than `asc`/`desc`, a field named twice.
 ///
 /// ```
-/// use dam_core::query::{parse_orderby, Field, SortKey};
+/// use dam_core::query::parse_orderby;
+/// use dam_core::store::{Field, SortKey};
 /// assert_eq!(
 ///     parse_orderby("modifiedOn desc, numLinks").unwrap(),
 ///     vec![

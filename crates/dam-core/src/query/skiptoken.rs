@@ -159,7 +159,7 @@ impl Position {
     /// (form-decoded; `None` when the option was absent).
     ///
     /// ```
-    /// use dam_core::query::{parse_orderby, Position};
+    /// use dam_core::query::{Position, parse_orderby};
     /// use dam_core::{FileType, Image, ImageId, ImageStatus, Reference, Timestamp};
     /// let image = Image::new(ImageId::new(7).unwrap(), Reference::new("a.jpg").unwrap(),
     ///     FileType::new("jpg").unwrap(), ImageStatus::Ready,
@@ -242,7 +242,7 @@ impl Position {
     /// `k1 ≥ v1 and (k1 > v1 or (k1 = v1 and k2 > v2) or … or (… and id > vid))`.
     ///
     /// ```
-    /// use dam_core::query::{parse_filter, parse_orderby, Position};
+    /// use dam_core::query::{Position, parse_filter, parse_orderby};
     /// use dam_core::{FileType, Image, ImageId, ImageStatus, Reference, Timestamp};
     /// let image = Image::new(ImageId::new(7).unwrap(), Reference::new("a.jpg").unwrap(),
     ///     FileType::new("jpg").unwrap(), ImageStatus::Ready,

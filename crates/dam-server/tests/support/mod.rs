@@ -116,7 +116,7 @@ impl TestServer {
         };
         let stores = open_store(&choice).await.expect("open store");
         let fixture = Fixture::from_json(FIXTURE).expect("fixture");
-        stores.images.load_fixture(&fixture).await.expect("load");
+        stores.seed.load_fixture(&fixture).await.expect("load");
         let service = ImageService::with_config(stores.images, stores.keys, config);
         let app = dam_server::app(service, &app);
         let listener = dam_server::bind("127.0.0.1:0".parse().expect("addr"))

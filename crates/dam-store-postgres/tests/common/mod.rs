@@ -7,11 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use dam_core::query::ListQuery;
-use dam_core::{
-    Fixture, Image, ImageId, ImagePage, ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError,
-    TenantId, Timestamp,
-};
+use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 use dam_store_postgres::{PostgresConfig, PostgresStore};
 use tokio_postgres::NoTls;
 
@@ -176,7 +173,10 @@ impl ImageStore for TestStore {
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.store.delete(tenant, id).await
     }
+}
 
+#[async_trait]
+impl SeedStore for TestStore {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
         self.store.load_fixture(fixture).await
     }

@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use dam_core::{ImageStatus, ImageStore, StoreError};
+use dam_core::ImageStatus;
+
+use dam_core::store::{ImageStore, StoreError};
 use tokio::sync::Barrier;
 
 use super::{acme, standard};

@@ -1,8 +1,10 @@
 //! Every operator on every field type, compared with the reference semantics; a few fixed
 //! answers guard the reference too.
 
-use dam_core::query::{CmpOp, Field, Filter, StringFunction, Value};
-use dam_core::{Fixture, ImageStatus, ImageStore};
+use dam_core::query::{Filter, Value};
+
+use dam_core::store::{CmpOp, Field, ImageStore, StringFunction};
+use dam_core::{Fixture, ImageStatus};
 
 use super::{acme, standard};
 use crate::check::{assert_list_matches, assert_selects};

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use dam_core::query::{CmpOp, Field, ListQuery, StringFunction};
+use dam_core::store::{CmpOp, Field, ListQuery, StringFunction};
 
 use super::{acme, globex, standard};
 use crate::check::{assert_list_matches, get, ids, list};

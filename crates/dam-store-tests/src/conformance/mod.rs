@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use dam_core::{Fixture, ImageStore, TenantId};
+use dam_core::store::SeedStore;
+use dam_core::{Fixture, TenantId};
 
 use crate::data::{standard_fixture, tenant_id};
 use crate::StoreFactory;
@@ -48,7 +49,7 @@ pub use writes::{
 };
 
 /// Loads a fixture and panics if the store refuses it.
-pub(crate) async fn load<S: ImageStore + ?Sized>(store: &S, fixture: &Fixture) {
+pub(crate) async fn load<S: SeedStore + ?Sized>(store: &S, fixture: &Fixture) {
     if let Err(e) = store.load_fixture(fixture).await {
         panic!("the store refused a valid fixture: {e:?}");
     }

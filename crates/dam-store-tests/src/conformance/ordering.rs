@@ -1,6 +1,6 @@
 //! `$orderby`: every sortable field both ways, the status and string orders, the id tie-break.
 
-use dam_core::query::{CmpOp, Field, ListQuery, SortKey};
+use dam_core::store::{CmpOp, Field, ListQuery, SortKey};
 
 use super::{acme, standard};
 use crate::check::{assert_list_matches, ids};
@@ -16,7 +16,7 @@ fn key(field: Field, descending: bool) -> SortKey {
 /// reference).
 fn assert_sorted(page: &[dam_core::Image], keys: &[SortKey], query: &ListQuery) {
     for pair in page.windows(2) {
-        let ordering = dam_core::query::compare_images(&pair[0], &pair[1], keys);
+        let ordering = dam_core::store::compare_images(&pair[0], &pair[1], keys);
         assert_eq!(
             ordering,
             std::cmp::Ordering::Less,

@@ -4,8 +4,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use dam_core::query::{compare_images, select, ListQuery, SortKey, MAX_FILTER_BYTES};
-use dam_core::{Fixture, Image, ImageService, ImageStore, StoreError, TenantId};
+use dam_core::query::MAX_FILTER_BYTES;
+
+use dam_core::store::{compare_images, ListQuery, SortKey};
+
+use dam_core::store::{ImageStore, StoreError};
+use dam_core::testing::select;
+use dam_core::{Fixture, Image, ImageService, TenantId};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use proptest::collection::vec;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! Tenant scoping, key look-up, fixture loading and `is_empty`.
 
-use dam_core::query::{CmpOp, Field, StringFunction};
-use dam_core::{ImageStatus, ImageStore, KeyDigest, KeyStore, StoreError, TenantData};
+use dam_core::store::{CmpOp, Field, ImageStore, KeyStore, SeedStore, StoreError, StringFunction};
+use dam_core::{ImageStatus, KeyDigest, TenantData};
 
 use super::{acme, globex, load, standard};
 use crate::check::{assert_list_matches, get, ids, list};
@@ -249,7 +249,7 @@ pub async fn is_empty_tracks_images<F: StoreFactory>(factory: F) {
     );
 }
 
-async fn empty<S: ImageStore + ?Sized>(store: &S) -> bool {
+async fn empty<S: SeedStore + ?Sized>(store: &S) -> bool {
     match store.is_empty().await {
         Ok(empty) => empty,
         Err(e) => panic!("is_empty failed: {e:?}"),

@@ -1,7 +1,7 @@
 //! `delete`, `insert` and `set_status`.
 
-use dam_core::query::{CmpOp, Field};
-use dam_core::{Image, ImageId, ImageStatus, ImageStore, StoreError, TenantId, Timestamp};
+use dam_core::store::{CmpOp, Field, ImageStore, StoreError};
+use dam_core::{Image, ImageId, ImageStatus, TenantId, Timestamp};
 
 use super::{acme, globex, standard};
 use crate::check::{assert_list_matches, get, ids};

@@ -11,23 +11,7 @@ use crate::query::error::{shorten, QueryError};
 use crate::query::model::{CmpOp, Field, FieldType, Filter, StringFunction, Value};
 
 /// Every field name, for the unknown-field error.
-const FIELD_NAMES: [&str; 15] = [
-    "id",
-    "reference",
-    "fileType",
-    "status",
-    "numLinks",
-    "createdOn",
-    "modifiedOn",
-    "tags",
-    "originalUrl",
-    "thumbnailUrl",
-    "thumbnailMediumUrl",
-    "thumbnailPreviewUrl",
-    "width",
-    "height",
-    "sizeInBytes",
-];
+const FIELD_NAMES: [&str; 15] = Field::names(Field::ALL);
 
 /// Checks `tree` (parsed from `src`) and builds the typed filter.
 pub(super) fn validate(src: &str, tree: &Tree<'_>) -> Result<Filter, QueryError> {

@@ -13,11 +13,12 @@ use async_trait::async_trait;
 use proptest::prelude::*;
 
 use crate::problem::{ProblemDetails, ProblemKind, DEFAULT_TYPE_BASE};
-use crate::query::{reference_page, ListQuery, QueryError};
-use crate::store::{ImagePage, ImageStore, KeyStore, StoreError};
+use crate::query::QueryError;
+use crate::store::{Field, ImagePage, ImageStore, KeyStore, ListQuery, StoreError};
+use crate::testing::reference_page;
 use crate::{
-    DamError, FileType, Fixture, Image, ImageId, ImageService, ImageStatus, KeyDigest, Reference,
-    TenantId, Timestamp,
+    DamError, FileType, Image, ImageId, ImageService, ImageStatus, KeyDigest, Reference, TenantId,
+    Timestamp,
 };
 
 /// One distinct error of the API.
@@ -334,14 +335,6 @@ impl ImageStore for TableStore {
         images.remove(at);
         Ok(())
     }
-
-    async fn load_fixture(&self, _: &Fixture) -> Result<(), StoreError> {
-        Err(StoreError::backend("table", "load is not used here"))
-    }
-
-    async fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.lock()?.is_empty())
-    }
 }
 
 #[async_trait]
@@ -444,7 +437,7 @@ const URL_FIELDS: [&str; 4] = [
 ];
 
 fn sortable() -> impl Strategy<Value = &'static str> + Clone {
-    proptest::sample::select(crate::query::Field::SORTABLE.to_vec()).prop_map(|f| f.name())
+    proptest::sample::select(Field::SORTABLE.to_vec()).prop_map(|f| f.name())
 }
 
 fn one_of(items: &'static [&'static str]) -> impl Strategy<Value = &'static str> + Clone {
@@ -453,9 +446,7 @@ fn one_of(items: &'static [&'static str]) -> impl Strategy<Value = &'static str>
 
 fn not_a_field() -> impl Strategy<Value = String> {
     "[a-z][a-zA-Z]{0,8}"
-        .prop_filter("not a field", |s| {
-            crate::query::Field::from_name(s).is_none()
-        })
+        .prop_filter("not a field", |s| Field::from_name(s).is_none())
         .prop_filter("not a keyword", |s| {
             ![
                 "and", "or", "not", "in", "eq", "ne", "gt", "ge", "lt", "le", "null",
