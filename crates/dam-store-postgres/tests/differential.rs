@@ -1,34 +1,24 @@
-//! Differential property tests with the kit's generators: on generated multi-tenant fixtures
-//! and valid queries, the PostgreSQL store, the memory store and the reference
-//! (`dam_core::testing::select`) give the same pages; and a random workload of reads and writes
-//! from several tenants behaves as the kit's model says.
+//! Differential property tests with the kit's runners: on generated multi-tenant fixtures
+//! and valid queries, the PostgreSQL store gives the reference's pages (`dam_core::testing`);
+//! and a random workload of reads and writes from several tenants behaves as the kit's model
+//! says.
 //!
 //! One schema serves every case (emptied in between), so a case costs a fixture load and the
 //! queries, not a migration. `PROPTEST_CASES` sets the number of cases (default 64).
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{admin, database_url, TestStore};
-use dam_core::store::SeedStore;
-use dam_store_memory::MemoryStore;
-use dam_store_tests::check::list;
-use dam_store_tests::model::{assert_operations_agree, assert_queries_agree};
-use dam_store_tests::strategies::{fixture_and_operations, fixture_and_queries};
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use dam_store_tests::model::{run_differential, run_workloads};
+use tokio::sync::OnceCell;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(64)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Empties the store's schema and resets its id counter, as a fresh store would be.
@@ -41,40 +31,24 @@ async fn reset(db: &tokio_postgres::Client, schema: &str) {
     .unwrap();
 }
 
+/// One store (and an admin connection), made on the runner's runtime at the first case.
+type Shared = OnceCell<(Arc<TestStore>, tokio_postgres::Client)>;
+
+async fn emptied(shared: &Shared, url: &str) -> Arc<TestStore> {
+    let (store, db) = shared
+        .get_or_init(|| async { (Arc::new(TestStore::create(url).await), admin(url).await) })
+        .await;
+    reset(db, &store.schema).await;
+    Arc::clone(store)
+}
+
 #[test]
-fn postgres_memory_and_reference_agree() {
+fn postgres_and_reference_agree() {
     let Some(url) = database_url() else {
         return;
     };
-    let rt = runtime();
-    let store = rt.block_on(TestStore::create(&url));
-    let db = rt.block_on(admin(&url));
-    let mut runner = TestRunner::new(Config::with_cases(cases()));
-    let outcome = runner.run(&fixture_and_queries(8), |(fixture, queries)| {
-        rt.block_on(async {
-            reset(&db, &store.schema).await;
-            let memory = MemoryStore::new();
-            store.load_fixture(&fixture).await.unwrap();
-            memory.load_fixture(&fixture).await.unwrap();
-            assert_queries_agree(&*store, &fixture, &queries).await;
-            for query in &queries {
-                for data in &fixture.tenants {
-                    let a = list(&*store, &data.tenant, query).await;
-                    let b = list(&memory, &data.tenant, query).await;
-                    if a != b {
-                        return Err(TestCaseError::fail(format!(
-                            "tenant '{}', query {query:?}: postgres {a:?}, memory {b:?}",
-                            data.tenant
-                        )));
-                    }
-                }
-            }
-            Ok(())
-        })
-    });
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
+    let shared = Shared::new();
+    run_differential(cases(), || emptied(&shared, &url));
 }
 
 #[test]
@@ -82,19 +56,6 @@ fn random_workloads_behave_as_the_model() {
     let Some(url) = database_url() else {
         return;
     };
-    let rt = runtime();
-    let store = rt.block_on(TestStore::create(&url));
-    let db = rt.block_on(admin(&url));
-    let mut runner = TestRunner::new(Config::with_cases(cases()));
-    let outcome = runner.run(&fixture_and_operations(24), |(fixture, operations)| {
-        rt.block_on(async {
-            reset(&db, &store.schema).await;
-            store.load_fixture(&fixture).await.unwrap();
-            assert_operations_agree(&*store, &fixture, &operations).await;
-        });
-        Ok(())
-    });
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
+    let shared = Shared::new();
+    run_workloads(cases(), || emptied(&shared, &url));
 }

@@ -7,12 +7,17 @@
 //! - [`conformance`]: one plain `pub async fn` per behaviour. Each takes a [`StoreFactory`]
 //!   (any `Fn() -> impl Future<Output = Arc<S>>` that makes a fresh, empty store), loads its own
 //!   data and panics with a precise message when the store disagrees with the contract or with
-//!   the reference semantics of `dam_core::query` (`select`, `Filter::matches`).
+//!   the reference semantics of `dam_core::testing` (`select`, `Filter::matches`).
 //! - [`conformance_suite!`]: expands to one `#[test]` per behaviour in the calling crate.
 //! - [`data`], [`query`], [`check`]: builders and assertions to reuse in an adapter's own
 //!   tests.
+//! - [`wrap`]: wrapper stores — [`wrap::Forwarding`] (passes every call through, keeps a guard
+//!   alive) and [`wrap::Faulty`] (fails chosen operations), used by the fault checks.
+//! - [`faults`]: what a storage failure must look like through the service (a clean 500,
+//!   the cause logged once, no SQL, path or key), for adapters' own fault tests.
 //! - [`strategies`] and [`model`]: proptest generators of fixtures and valid queries, and
-//!   property runners (differential against the reference; tenant isolation under random
+//!   property runners (differential against the reference, [`model::run_differential`];
+//!   tenant isolation under random
 //!   operations).
 //!
 //! ## Using the kit in an adapter crate
@@ -55,10 +60,12 @@ use dam_core::store::{ImageStore, KeyStore, SeedStore};
 pub mod check;
 pub mod conformance;
 pub mod data;
+pub mod faults;
 pub mod logs;
 pub mod model;
 pub mod query;
 pub mod strategies;
+pub mod wrap;
 
 /// Makes a fresh, empty store for one check. Implemented for every
 /// `Fn() -> impl Future<Output = Arc<S>>`, e.g. `|| async { Arc::new(MemoryStore::new()) }`.
@@ -97,7 +104,7 @@ where
 #[macro_export]
 macro_rules! conformance_suite {
     ($make_store:expr $(,)?) => {
-        $crate::__with_checks!([$crate::__conformance_tests][($make_store)]);
+        $crate::__check_list!([$crate::__conformance_tests][($make_store)]);
     };
 }
 
@@ -123,59 +130,7 @@ macro_rules! conformance_suite {
 #[macro_export]
 macro_rules! for_each_check {
     ($callback:ident $(,)?) => {
-        $crate::__with_checks!([$callback] []);
-    };
-}
-
-/// Implementation detail of [`for_each_check!`] and [`conformance_suite!`]: the one list of
-/// checks.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __with_checks {
-    ([$($callback:tt)*] [$($prefix:tt)*]) => {
-        $($callback)*! {
-            $($prefix)*
-            list_default_order_is_by_id,
-            list_top_skip_and_has_more,
-            list_count,
-            list_unknown_tenant_is_empty,
-            get_returns_images_field_for_field,
-            filter_integer_fields,
-            filter_string_fields,
-            filter_string_case_and_code_points,
-            filter_status,
-            filter_datetimes_with_fractions,
-            filter_null_url_fields,
-            filter_in_lists,
-            filter_string_functions,
-            filter_string_functions_escape_wildcards,
-            filter_nul_in_literals,
-            filter_tags_any_all,
-            filter_field_to_field,
-            filter_boolean_logic,
-            filter_sql_lookalike_values,
-            order_by_each_sortable_field,
-            order_by_status_code,
-            order_by_strings_by_code_point,
-            order_by_two_keys_and_id_tie_break,
-            paging_visits_every_match_once,
-            paging_by_skiptoken_follows_the_reference_order,
-            tenant_isolation_reads,
-            tenant_isolation_writes,
-            key_lookup,
-            delete_by_status,
-            delete_missing_and_deleted,
-            insert_assigns_fresh_ids,
-            insert_refuses_duplicate_reference,
-            set_status_sets_status_and_modified_on,
-            set_status_is_tenant_scoped,
-            concurrent_deletes_one_wins,
-            delete_racing_set_status,
-            concurrent_inserts,
-            fixture_load_round_trips,
-            fixture_clash_is_refused_atomically,
-            is_empty_tracks_images,
-        }
+        $crate::__check_list!([$callback] []);
     };
 }
 

@@ -5,16 +5,20 @@
 //!   several tenants behaves exactly like a simple model, so no tenant ever sees, counts,
 //!   changes or deletes another's images.
 //!
-//! Both are `async` and panic on the first disagreement; drive them from a proptest with a
-//! runtime (see `tests/properties.rs` of this crate).
+//! Both are `async` and panic on the first disagreement; [`run_differential`] and
+//! [`run_workloads`] drive them over generated cases for an adapter's tests.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
 
-use dam_core::store::{ImageStore, ListQuery, StoreError};
+use dam_core::store::{ImageStore, ListQuery, SeedStore, StoreError};
 use dam_core::{Fixture, Image, ImageId, TenantId, Timestamp};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, TestRunner};
 
 use crate::check::{assert_list_matches, get};
-use crate::strategies::Operation;
+use crate::strategies::{fixture_and_operations, fixture_and_queries, Operation};
 
 /// A tenant name no generated fixture uses.
 pub const UNKNOWN_TENANT: &str = "unknown tenant";
@@ -188,5 +192,85 @@ pub async fn assert_operations_agree<S: ImageStore + ?Sized>(
         if images.len() <= 100 {
             assert_list_matches(store, tenant, &images, &everything).await;
         }
+    }
+}
+
+/// Runs `cases` generated cases of [`assert_queries_agree`]: each asks `fresh` for an empty
+/// store, loads a generated multi-tenant fixture into it and checks several generated queries
+/// for every tenant against the reference. Panics with the smallest failing case proptest
+/// finds.
+///
+/// `fresh` may hand back the same store each time, emptied (a database schema truncated),
+/// so a case costs a fixture load rather than a migration.
+///
+/// ```
+/// use std::sync::Arc;
+/// use dam_store_memory::MemoryStore;
+/// dam_store_tests::model::run_differential(8, || async { Arc::new(MemoryStore::new()) });
+/// ```
+pub fn run_differential<S, F, Fut>(cases: u32, fresh: F)
+where
+    S: ImageStore + SeedStore + ?Sized,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<S>>,
+{
+    let fresh = &fresh;
+    run_cases(
+        cases,
+        &fixture_and_queries(8),
+        |(fixture, queries)| async move {
+            let store = fresh().await;
+            if let Err(e) = store.load_fixture(&fixture).await {
+                panic!("the store refused a valid fixture: {e:?}");
+            }
+            assert_queries_agree(&*store, &fixture, &queries).await;
+        },
+    );
+}
+
+/// Runs `cases` generated cases of [`assert_operations_agree`] (random multi-tenant
+/// workloads), each on a store from `fresh` as [`run_differential`] does.
+pub fn run_workloads<S, F, Fut>(cases: u32, fresh: F)
+where
+    S: ImageStore + SeedStore + ?Sized,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<S>>,
+{
+    let fresh = &fresh;
+    run_cases(
+        cases,
+        &fixture_and_operations(24),
+        |(fixture, operations)| async move {
+            let store = fresh().await;
+            if let Err(e) = store.load_fixture(&fixture).await {
+                panic!("the store refused a valid fixture: {e:?}");
+            }
+            assert_operations_agree(&*store, &fixture, &operations).await;
+        },
+    );
+}
+
+fn run_cases<T, G, Fut>(cases: u32, strategy: &impl Strategy<Value = T>, case: G)
+where
+    T: std::fmt::Debug,
+    G: Fn(T) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let outcome = TestRunner::new(config).run(strategy, |value| {
+        runtime.block_on(case(value));
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
 }

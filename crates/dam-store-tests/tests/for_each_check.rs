@@ -15,9 +15,9 @@ dam_store_tests::for_each_check!(names);
 
 #[test]
 fn every_check_is_listed_once() {
+    assert!(!NAMES.is_empty());
     let mut sorted = NAMES.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), NAMES.len());
-    assert_eq!(NAMES.len(), 40);
 }

@@ -1,0 +1,75 @@
+//! What a storage failure must look like once it has gone through the service: a generic 500
+//! whose document names no cause, and the cause logged once at error level where the error
+//! became a response — never SQL text, a path, a key or its digest. Adapters' own fault tests
+//! (a dropped table, a corrupt row, a lock held too long) assert with [`assert_safe_500`].
+
+use dam_core::{KeyDigest, ProblemDetails};
+
+use crate::logs::Logs;
+
+/// Words of SQL statements, which neither a problem document nor a log line may hold.
+pub const SQL_WORDS: [&str; 5] = ["SELECT", "INSERT", "DELETE FROM", "UPDATE ", " WHERE "];
+
+/// Asserts that `problem` is the generic 500 of a storage failure: status 500, no `errors`,
+/// and a document that holds none of [`SQL_WORDS`], `key`, its digest (hex, either case),
+/// the adapter's name `store`, or any of `extra` (paths, URLs).
+///
+/// # Panics
+/// With the document and the word it holds.
+pub fn assert_generic_500(problem: &ProblemDetails, store: &str, key: &str, extra: &[&str]) {
+    assert_eq!(problem.status, 500, "{problem:?}");
+    assert!(problem.errors.is_none(), "{problem:?}");
+    let body = serde_json::to_string(problem).unwrap_or_default();
+    assert!(
+        !body.contains(store),
+        "the problem document names {store:?}:\n{body}"
+    );
+    for word in forbidden(key, extra) {
+        assert!(
+            !body.contains(&word),
+            "the problem document holds {word:?}:\n{body}"
+        );
+    }
+}
+
+/// [`assert_generic_500`], and the log lines since `mark` (a length of [`Logs::text`]) hold the
+/// storage failure at error level with `store` named, and none of the forbidden words.
+///
+/// # Panics
+/// With the text and the word it holds, or the log without the failure.
+pub fn assert_safe_500(
+    problem: &ProblemDetails,
+    logs: &Logs,
+    mark: usize,
+    store: &str,
+    key: &str,
+    extra: &[&str],
+) {
+    assert_generic_500(problem, store, key, extra);
+    let all = logs.text();
+    let new = all.get(mark..).unwrap_or_default();
+    assert!(
+        new.contains("ERROR") && new.contains("storage failure") && new.contains(store),
+        "the failure and its cause are logged:\n{new}"
+    );
+    for word in forbidden(key, extra) {
+        assert!(!new.contains(&word), "the log holds {word:?}:\n{new}");
+    }
+}
+
+fn forbidden(key: &str, extra: &[&str]) -> Vec<String> {
+    let digest = KeyDigest::of(key).to_hex();
+    let mut words: Vec<String> = SQL_WORDS.iter().map(|w| w.to_string()).collect();
+    words.extend([
+        key.to_string(),
+        digest.to_lowercase(),
+        digest.to_uppercase(),
+    ]);
+    words.extend(
+        extra
+            .iter()
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_string()),
+    );
+    words
+}
