@@ -15,11 +15,13 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, MethodRouter};
 use axum::Router;
-use dam_core::{ImageService, ProblemDetails};
+use dam_core::{ImageService, ProblemDetails, TenantId};
 
 use crate::base_path::BasePath;
 use crate::layers::{client_path, HttpLayers};
+use crate::openapi::{DeleteAnswers, ListAnswers, ListOptions};
 use crate::problem::{json, ProblemResponse};
+use crate::rate_limit::{Charge, RateLimit};
 use crate::tenant::{ApiKeyResolver, TenantResolver};
 
 /// The methods `/image` answers (HEAD is GET without a body).
@@ -55,6 +57,7 @@ pub struct DamApi {
     resolver: Arc<dyn TenantResolver>,
     public_base: BasePath,
     retry_after: NonZeroU32,
+    rate_limit: Option<RateLimit>,
 }
 
 impl DamApi {
@@ -66,6 +69,7 @@ impl DamApi {
             service,
             public_base: BasePath::root(),
             retry_after: DEFAULT_RETRY_AFTER,
+            rate_limit: None,
         }
     }
 
@@ -94,6 +98,22 @@ impl DamApi {
         self
     }
 
+    /// Limits each tenant's requests (§9.4), checked right after the tenant is resolved: past
+    /// the limit a 429 problem with `Retry-After`; with it, every answer to a request whose
+    /// tenant is known carries `RateLimit-Policy` and `RateLimit`. Refusals before a tenant is
+    /// known (401, a malformed key's 400) are not charged. The limit holds per process: each
+    /// server process behind a balancer counts on its own.
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// The OpenAPI 3.1 document of [`DamApi::router`]'s routes, under the public base path
+    /// (see [`crate::openapi`]).
+    pub fn openapi(&self) -> utoipa::openapi::OpenApi {
+        crate::openapi::prefix_paths(crate::openapi::openapi(), &self.public_base)
+    }
+
     /// The service.
     pub fn service(&self) -> &ImageService {
         &self.service
@@ -120,6 +140,7 @@ impl DamApi {
             resolver: self.resolver.clone(),
             public_base: self.public_base.clone(),
             retry_after: HeaderValue::from(self.retry_after.get()),
+            rate_limit: self.rate_limit.clone(),
         });
         Router::new()
             .route("/image", get(list_images).fallback(list_method_not_allowed))
@@ -167,6 +188,7 @@ struct Shared {
     resolver: Arc<dyn TenantResolver>,
     public_base: BasePath,
     retry_after: HeaderValue,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Shared {
@@ -174,6 +196,26 @@ impl Shared {
     fn instance(&self, request: &Parts) -> String {
         self.public_base
             .join(client_path(&request.extensions, &request.uri))
+    }
+
+    /// Charges the request to `tenant`'s rate limit (§2: right after authentication).
+    fn charge(&self, tenant: &TenantId) -> Charge {
+        Charge::of(self.rate_limit.as_ref(), tenant)
+    }
+
+    /// The 429 of a charge past the limit, with `Retry-After` and the limit's fields.
+    fn too_many_requests(&self, charge: Charge, instance: &str, retry_after: u64) -> Response {
+        let per_second = self
+            .rate_limit
+            .as_ref()
+            .map_or(0, |limit| limit.quota().get());
+        let response = ProblemResponse::too_many_requests(
+            &self.service.config().problem_type_base,
+            instance,
+            per_second,
+        )
+        .with_header(RETRY_AFTER, HeaderValue::from(retry_after));
+        charge.stamp(response.into_response())
     }
 
     /// A problem from the service, with `Retry-After` when it is a 409.
@@ -188,6 +230,17 @@ impl Shared {
 }
 
 /// `GET /image`.
+#[utoipa::path(
+    get,
+    path = "/image",
+    operation_id = "listImages",
+    tag = "images",
+    summary = "List the tenant's images",
+    description = "A page of the caller's images that match `$filter`, in the order of `$orderby` then `id`; `@nextLink` leads to the next page.",
+    params(ListOptions),
+    responses(ListAnswers),
+    security(("apiKey" = []))
+)]
 async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     let instance = api.instance(&parts);
@@ -195,17 +248,34 @@ async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Respon
         Ok(tenant) => tenant,
         Err(refusal) => return api.answer(refusal.to_problem(&api.service, &instance)),
     };
-    match api
-        .service
-        .list_images_for_tenant(&tenant, parts.uri.query(), &instance)
-        .await
-    {
-        Ok(page) => json(&page, &api.service.config().problem_type_base, &instance),
-        Err(problem) => api.answer(problem),
+    let charge = api.charge(&tenant);
+    if let Some(retry_after) = charge.refused_for() {
+        return api.too_many_requests(charge, &instance, retry_after);
     }
+    charge.stamp(
+        match api
+            .service
+            .list_images_for_tenant(&tenant, parts.uri.query(), &instance)
+            .await
+        {
+            Ok(page) => json(&page, &api.service.config().problem_type_base, &instance),
+            Err(problem) => api.answer(problem),
+        },
+    )
 }
 
 /// `DELETE /image/{id}`; the id is the raw last segment, not percent-decoded.
+#[utoipa::path(
+    delete,
+    path = "/image/{id}",
+    operation_id = "deleteImage",
+    tag = "images",
+    summary = "Delete one of the tenant's images",
+    description = "Deletes the image unless it is being processed (`Up`, `Re`); the check and the deletion are one atomic step.",
+    params(("id" = i64, Path, minimum = 1, description = "The image id: a decimal integer from 1 to 9223372036854775807, digits only (no sign, leading zeros or fraction).")),
+    responses(DeleteAnswers),
+    security(("apiKey" = []))
+)]
 async fn delete_image(State(api): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     let instance = api.instance(&parts);
@@ -213,16 +283,22 @@ async fn delete_image(State(api): State<Arc<Shared>>, request: Request) -> Respo
         Ok(tenant) => tenant,
         Err(refusal) => return api.answer(refusal.to_problem(&api.service, &instance)),
     };
+    let charge = api.charge(&tenant);
+    if let Some(retry_after) = charge.refused_for() {
+        return api.too_many_requests(charge, &instance, retry_after);
+    }
     // The route is `/image/{id}`: the id is the one segment after the last `/`.
     let raw_id = parts.uri.path().rsplit('/').next().unwrap_or_default();
-    match api
-        .service
-        .delete_image_for_tenant(&tenant, raw_id, &instance)
-        .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(problem) => api.answer(problem),
-    }
+    charge.stamp(
+        match api
+            .service
+            .delete_image_for_tenant(&tenant, raw_id, &instance)
+            .await
+        {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(problem) => api.answer(problem),
+        },
+    )
 }
 
 async fn list_method_not_allowed(State(api): State<Arc<Shared>>, request: Request) -> Response {

@@ -13,6 +13,10 @@
 //! - [`HttpLayers`] are the body limit, time limit, panic catching, problem answers and
 //!   request log, to apply where the host wants them.
 //! - [`ProblemResponse`] is the RFC 9457 answer, usable in the host's own handlers.
+//! - [`RateLimit`] limits each tenant's requests per second ([`DamApi::with_rate_limit`]),
+//!   per process.
+//! - [`openapi`] (and [`DamApi::openapi`]) is the OpenAPI 3.1 document of the routes, to
+//!   merge into the host's own.
 //!
 //! `instance` and `@nextLink` carry the path the client used ([`OriginalUri`]), so links stay
 //! inside the mount.
@@ -43,7 +47,9 @@
 mod api;
 mod base_path;
 mod layers;
+mod openapi;
 mod problem;
+mod rate_limit;
 mod tenant;
 
 pub use api::{router, DamApi, DEFAULT_RETRY_AFTER};
@@ -52,5 +58,10 @@ pub use api::{router, DamApi, DEFAULT_RETRY_AFTER};
 pub use async_trait::async_trait;
 pub use base_path::{BasePath, BasePathError, MAX_BASE_PATH_BYTES};
 pub use layers::{HttpLayers, HttpLimits, REQUEST_ID_HEADER};
+pub use openapi::{openapi, prefix_paths};
 pub use problem::ProblemResponse;
+pub use rate_limit::RateLimit;
 pub use tenant::{ApiKeyResolver, Refusal, TenantFromExtensions, TenantResolver, API_KEY_HEADER};
+/// The OpenAPI types of [`openapi`]'s document, re-exported so that a host needs no
+/// dependency of its own to merge or serve it.
+pub use utoipa;

@@ -59,6 +59,17 @@ impl ProblemResponse {
         ProblemDetails::new(ProblemKind::Internal, type_base, INTERNAL_DETAIL, instance).into()
     }
 
+    /// The 429 of a tenant past its rate limit of `per_second` requests per second (§9.4).
+    pub fn too_many_requests(type_base: &str, instance: &str, per_second: u32) -> Self {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        let mut response = ProblemResponse::for_status(status, type_base, instance);
+        response.problem.detail = format!(
+            "Too many requests: the limit is {per_second} per second for each tenant. Retry \
+             after the number of seconds in Retry-After."
+        );
+        response
+    }
+
     /// A problem for a status that the service itself never answers with (the HTTP layer's
     /// own refusals: 413, 503, …), named after the status's reason phrase.
     pub fn for_status(status: StatusCode, type_base: &str, instance: &str) -> Self {
@@ -79,7 +90,12 @@ impl ProblemResponse {
             return ProblemDetails::new(kind, type_base, detail, instance).into();
         }
         let title = status.canonical_reason().unwrap_or("Error");
-        let slug = title.to_ascii_lowercase().replace(' ', "-");
+        // §6 names the 503's slug `unavailable`; others follow their reason phrase
+        // (`payload-too-large`, `too-many-requests`).
+        let slug = match status {
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable".to_string(),
+            _ => title.to_ascii_lowercase().replace(' ', "-"),
+        };
         let detail = match status {
             StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.",
             StatusCode::SERVICE_UNAVAILABLE => {

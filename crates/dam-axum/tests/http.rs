@@ -291,7 +291,7 @@ async fn a_timeout_and_a_panic_in_the_hosts_routes_are_problems_too() {
         .with_limits(HttpLimits::default().with_request_timeout(Duration::from_millis(20)))
         .apply(host);
     let answer = send(&app, "GET", "/never", &[]).await;
-    let problem = answer.problem(503, "service-unavailable", "Service Unavailable", "/never");
+    let problem = answer.problem(503, "unavailable", "Service Unavailable", "/never");
     assert!(problem["detail"]
         .as_str()
         .unwrap_or("")
@@ -299,4 +299,43 @@ async fn a_timeout_and_a_panic_in_the_hosts_routes_are_problems_too() {
     let answer = send(&app, "GET", "/panics", &[]).await;
     answer.problem(500, "internal", "Internal Server Error", "/panics");
     assert!(!answer.text().contains("a bug"));
+}
+
+#[tokio::test]
+async fn an_extractors_plain_text_rejection_in_the_hosts_routes_is_a_problem() {
+    let dam = DamApi::new(service().await);
+    let host: Router = Router::new()
+        .route(
+            "/n/{n}",
+            get(|axum::extract::Path(n): axum::extract::Path<u32>| async move { n.to_string() }),
+        )
+        .route(
+            "/json",
+            axum::routing::post(|axum::Json(v): axum::Json<serde_json::Value>| async move {
+                v.to_string()
+            }),
+        )
+        .merge(dam.router());
+    let app = dam.layers().apply(host);
+    // axum answers these with text/plain bodies; the layers turn them into problems
+    let answer = send(&app, "GET", "/n/abc", &[]).await;
+    answer.problem(400, "validation", "Bad Request", "/n/abc");
+    assert!(!answer.text().contains("Invalid URL"));
+    let answer = send(&app, "POST", "/json", &[]).await;
+    answer.problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported Media Type",
+        "/json",
+    );
+    let answer = send_body(
+        &app,
+        "POST",
+        "/json",
+        &[("content-type", "application/json".to_string())],
+        Body::from("{not json"),
+    )
+    .await;
+    answer.problem(400, "validation", "Bad Request", "/json");
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }

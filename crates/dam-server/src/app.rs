@@ -5,8 +5,10 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::Router;
-use dam_axum::{BasePath, DamApi, HttpLimits, DEFAULT_RETRY_AFTER};
+use dam_axum::{BasePath, DamApi, HttpLimits, RateLimit, DEFAULT_RETRY_AFTER};
 use dam_core::ImageService;
+
+use crate::openapi;
 
 /// Size and time limits of the server.
 ///
@@ -63,6 +65,8 @@ pub struct AppConfig {
     pub retry_after: NonZeroU32,
     /// Size and time limits.
     pub limits: Limits,
+    /// Requests per second (and burst) of each tenant (§9.4), per process; `None`: no limit.
+    pub rate_limit: Option<NonZeroU32>,
 }
 
 impl Default for AppConfig {
@@ -71,18 +75,26 @@ impl Default for AppConfig {
             base_path: BasePath::root(),
             retry_after: DEFAULT_RETRY_AFTER,
             limits: Limits::default(),
+            rate_limit: None,
         }
     }
 }
 
-/// The whole application: the two routes under `config.base_path`, the 404 problem for every
-/// other path (the prefix-less `/image` included), and DAM's layers around all of it.
+/// The whole application: the two routes and `/openapi.json` under `config.base_path`, the
+/// 404 problem for every other path (the prefix-less `/image` included), and DAM's layers
+/// around all of it.
 pub fn app(service: ImageService, config: &AppConfig) -> Router {
-    let dam = DamApi::new(service).with_retry_after(config.retry_after);
+    let mut dam = DamApi::new(service).with_retry_after(config.retry_after);
+    if let Some(n) = config.rate_limit {
+        dam = dam.with_rate_limit(RateLimit::per_second(n));
+    }
+    let served = dam
+        .router()
+        .merge(openapi::router(&config.base_path, dam.type_base()));
     let routes = if config.base_path.is_root() {
-        dam.router()
+        served
     } else {
-        Router::new().nest(config.base_path.as_str(), dam.router())
+        Router::new().nest(config.base_path.as_str(), served)
     };
     let app = routes.fallback(dam.not_found());
     dam.layers().with_limits(config.limits.http()).apply(app)

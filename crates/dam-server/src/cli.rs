@@ -76,6 +76,12 @@ pub struct Cli {
     /// The `Retry-After` of a 409 (an image being processed), in whole seconds (at least 1).
     #[arg(long, env = "DAM_RETRY_AFTER", value_name = "SECONDS", default_value_t = dam_axum::DEFAULT_RETRY_AFTER, value_parser = whole_seconds)]
     pub retry_after: NonZeroU32,
+
+    /// Allow each tenant N requests per second on the image operations, in bursts of up to N
+    /// (off by default). Past it: 429 with `Retry-After`; with it, every answer to an
+    /// authenticated request carries `RateLimit-Policy` and `RateLimit`. Counted per process.
+    #[arg(long, env = "DAM_RATE_LIMIT", value_name = "N", value_parser = per_second)]
+    pub rate_limit: Option<NonZeroU32>,
 }
 
 /// The options that exclude each other, set by set.
@@ -84,6 +90,11 @@ const EXCLUSIVE: [&[&str]; 2] = [&["memory", "database", "postgres"], &["fixture
 fn whole_seconds(text: &str) -> Result<NonZeroU32, String> {
     text.parse::<NonZeroU32>()
         .map_err(|_| "a whole number of seconds, at least 1".to_string())
+}
+
+fn per_second(text: &str) -> Result<NonZeroU32, String> {
+    text.parse::<NonZeroU32>()
+        .map_err(|_| "a whole number of requests per second, at least 1".to_string())
 }
 
 /// Which storage adapter to open. One arm per adapter: a new adapter is one more variant.
@@ -256,11 +267,16 @@ mod tests {
         let cli = parse(&["--base-path", "/dam/v2", "--retry-after", "12"]).unwrap();
         assert_eq!(cli.base_path.unwrap().as_str(), "/dam/v2");
         assert_eq!(cli.retry_after.get(), 12);
+        assert_eq!(cli.rate_limit, None);
+        let cli = parse(&["--rate-limit", "50"]).unwrap();
+        assert_eq!(cli.rate_limit.map(NonZeroU32::get), Some(50));
         for args in [
             &["--base-path", "/dam/"][..],
             &["--base-path", ""][..],
             &["--retry-after", "0"][..],
             &["--retry-after", "abc"][..],
+            &["--rate-limit", "0"][..],
+            &["--rate-limit", "ten"][..],
         ] {
             let e = parse(args).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::ValueValidation, "{args:?}");

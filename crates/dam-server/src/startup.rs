@@ -2,6 +2,7 @@
 //! bind, announce, serve until a signal.
 
 use std::io::Write;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -183,6 +184,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     let config = AppConfig {
         base_path: cli.base_path.clone().unwrap_or_default(),
         retry_after: cli.retry_after,
+        rate_limit: cli.rate_limit,
         ..AppConfig::default()
     };
     let stores = open_store(&cli.store()).await?;
@@ -201,7 +203,12 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     let local = listener.local_addr().map_err(listen_error)?;
     let shutdown = shutdown_signal().map_err(StartupError::Signals)?;
     announce(&local.to_string()).map_err(listen_error)?;
-    tracing::info!(address = %local, base_path = %config.base_path, "listening");
+    tracing::info!(
+        address = %local,
+        base_path = %config.base_path,
+        rate_limit = config.rate_limit.map_or(0, NonZeroU32::get),
+        "listening"
+    );
     serve(listener, app, &config.limits, shutdown)
         .await
         .map_err(listen_error)

@@ -524,6 +524,32 @@ async fn served_under_a_base_path(backend: Backend) {
     s.stop().await;
 }
 
+/// §9.4: off by default (no RateLimit fields); with `--rate-limit N` a tenant's first answer
+/// says N per second and N - 1 left, and a refusal before the tenant is known says nothing.
+async fn the_rate_limit_is_announced_per_tenant(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let r = s.get("/image", Some(ACME_KEY)).await;
+    assert_eq!(
+        (r.header("ratelimit-policy"), r.header("ratelimit")),
+        (None, None)
+    );
+    s.stop().await;
+    let app = AppConfig {
+        rate_limit: NonZeroU32::new(1000),
+        ..AppConfig::default()
+    };
+    let s = TestServer::start_app(backend, ServiceConfig::default(), app).await;
+    for key in [ACME_KEY, GLOBEX_KEY] {
+        let r = s.get("/image", Some(key)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("ratelimit-policy"), Some("\"tenant\";q=1000;w=1"));
+        assert_eq!(r.header("ratelimit"), Some("\"tenant\";r=999;t=1"));
+    }
+    let r = s.get("/image", Some("no-such-key")).await;
+    assert_eq!((r.status, r.header("ratelimit")), (401, None));
+    s.stop().await;
+}
+
 /// §4: a 409 carries `Retry-After` in whole seconds, as configured (`--retry-after`).
 async fn a_conflict_says_when_to_retry(backend: Backend) {
     let s = TestServer::start(backend).await;
@@ -609,6 +635,7 @@ macro_rules! all_cases {
                 other_methods_are_405_with_allow,
                 served_under_a_base_path,
                 a_conflict_says_when_to_retry,
+                the_rate_limit_is_announced_per_tenant,
                 problem_type_base_is_configurable,
                 concurrent_deletes_give_one_204,
             ]

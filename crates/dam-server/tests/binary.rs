@@ -158,6 +158,7 @@ fn help_documents_every_option() {
         "--problem-type-base",
         "--base-path",
         "--retry-after",
+        "--rate-limit",
         "DAM_POSTGRES",
         "DAM_BASE_PATH",
         "127.0.0.1:8080",
@@ -242,6 +243,7 @@ fn a_bad_base_path_or_retry_after_is_refused_with_exit_code_2() {
         (vec!["--base-path", "/dam v2"], "letters, digits"),
         (vec!["--retry-after", "0"], "at least 1"),
         (vec!["--retry-after", "1.5"], "whole number"),
+        (vec!["--rate-limit", "0"], "at least 1"),
     ] {
         let out = run_to_end(&[&["--memory", "--listen", "127.0.0.1:0"][..], &args].concat());
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -266,6 +268,7 @@ async fn environment_variables_give_options_and_the_command_line_wins() {
             ("DAM_DEMO", "true"),
             ("DAM_BASE_PATH", "/env"),
             ("DAM_RETRY_AFTER", "9"),
+            ("DAM_RATE_LIMIT", "1000"),
             (
                 "DAM_POSTGRES",
                 "postgres://dam:pa55word@127.0.0.1:1/nowhere",
@@ -294,6 +297,7 @@ async fn environment_variables_give_options_and_the_command_line_wins() {
     )
     .await;
     assert_eq!((r.status, r.header("retry-after")), (409, Some("9")));
+    assert_eq!(r.header("ratelimit-policy"), Some("\"tenant\";q=1000;w=1"));
     let (code, _, stderr) = server.terminate();
     assert_eq!(code, Some(0));
     assert!(!stderr.contains("pa55word"), "{stderr}");
