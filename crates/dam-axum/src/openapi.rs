@@ -113,7 +113,7 @@ pub(crate) struct ImageListSchema {
     #[schema(rename = "@count", minimum = 0, value_type = i64, required = false)]
     count: Option<i64>,
     /// When more matches follow: the relative URL of the next page, to follow as it is.
-    #[schema(rename = "@nextLink", value_type = String, required = false, example = "/image?$top=100&$skip=100")]
+    #[schema(rename = "@nextLink", value_type = String, required = false, example = "/image?$top=100&$skiptoken=AQAAAAAAAAAAAAAAAAAAAGQ")]
     next_link: Option<String>,
 }
 
@@ -193,10 +193,16 @@ pub(crate) struct ListOptions {
     /// `true`: the answer carries `@count`, the number of all matches.
     #[param(rename = "$count")]
     count: Option<bool>,
-    /// Where the next page starts: an opaque value that only the server writes into
-    /// `@nextLink`; follow the link, never build one. Anything else, or one used with another
-    /// `$filter`/`$orderby` than it was written for, or with `$skip` → 400.
-    #[param(rename = "$skiptoken")]
+    /// Where the next page starts: an opaque value (unpadded base64url, at most 2048
+    /// characters) that only the server writes into `@nextLink`; follow the link, never build
+    /// one. Anything else, one used with another `$filter`/`$orderby` than it was written
+    /// for, or one given with `$skip` → 400.
+    #[param(
+        rename = "$skiptoken",
+        min_length = 1,
+        max_length = 2048,
+        pattern = r"^[A-Za-z0-9_-]+$"
+    )]
     skiptoken: Option<String>,
 }
 
@@ -355,4 +361,110 @@ pub fn prefix_paths(mut document: Document, base: &BasePath) -> Document {
             .collect();
     }
     document
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use dam_core::query::{MAX_FILTER_BYTES, MAX_SKIPTOKEN_CHARS, MAX_TOP};
+    use dam_core::store::SeedStore;
+    use dam_core::{Fixture, ImageService};
+    use dam_store_memory::MemoryStore;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn document() -> Value {
+        serde_json::to_value(openapi()).expect("the document serializes")
+    }
+
+    fn properties(document: &Value, schema: &str) -> BTreeSet<String> {
+        document["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{schema} has properties"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn keys(value: &Value) -> BTreeSet<String> {
+        value
+            .as_object()
+            .expect("an object")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The mirror types name exactly the members that dam-core serializes.
+    #[tokio::test]
+    async fn the_schemas_have_the_members_of_the_served_values() {
+        let fixture = Fixture::from_json(
+            r#"{ "tenants": [ { "name": "acme", "apiKeys": ["acme-key"], "images": [
+                { "id": 1, "reference": "a.jpg", "fileType": "jpg", "status": "Ok", "createdOn": "2024-04-05T08:44:33" },
+                { "id": 2, "reference": "b.jpg", "fileType": "jpg", "status": "Up", "createdOn": "2024-04-05T08:44:33" } ] } ] }"#,
+        )
+        .expect("fixture");
+        let store = Arc::new(MemoryStore::new());
+        store.load_fixture(&fixture).await.expect("load");
+        let service = ImageService::new(store.clone(), store);
+        let page = service
+            .list_images(Some(b"acme-key"), Some("$top=1&$count=true"), "/image")
+            .await
+            .expect("a page");
+        let page = serde_json::to_value(page).expect("serializes");
+        let problem = service
+            .list_images(Some(b"acme-key"), Some("$filter=id%20eq"), "/image")
+            .await
+            .expect_err("a 400");
+        let problem = serde_json::to_value(problem).expect("serializes");
+        let doc = document();
+        assert_eq!(properties(&doc, "ImageList"), keys(&page));
+        assert_eq!(properties(&doc, "Image"), keys(&page["items"][0]));
+        assert_eq!(properties(&doc, "Problem"), keys(&problem));
+        assert_eq!(
+            properties(&doc, "ProblemError"),
+            keys(&problem["errors"][0])
+        );
+    }
+
+    /// The documented limits are dam-core's.
+    #[test]
+    fn the_parameters_carry_the_limits_of_dam_core() {
+        let doc = document();
+        let schema = |name: &str| {
+            doc["paths"]["/image"]["get"]["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))["schema"]
+                .clone()
+        };
+        assert_eq!(schema("$top")["maximum"], MAX_TOP);
+        assert_eq!(schema("$filter")["maxLength"], MAX_FILTER_BYTES);
+        assert_eq!(schema("$skiptoken")["maxLength"], MAX_SKIPTOKEN_CHARS);
+        assert_eq!(schema("$skip")["minimum"], 0);
+        // HEAD has GET's parameters and statuses, without bodies
+        let head = &doc["paths"]["/image"]["head"];
+        assert_eq!(
+            head["parameters"],
+            doc["paths"]["/image"]["get"]["parameters"]
+        );
+        assert!(head["responses"]["200"]["content"].is_null());
+    }
+
+    #[test]
+    fn a_prefix_moves_every_path() {
+        let base = BasePath::parse("/dam").expect("base path");
+        let moved = prefix_paths(openapi(), &base);
+        let paths: Vec<&String> = moved.paths.paths.keys().collect();
+        assert_eq!(paths, ["/dam/image", "/dam/image/{id}"]);
+        assert_eq!(
+            prefix_paths(openapi(), &BasePath::root()).paths.paths.len(),
+            2
+        );
+    }
 }
