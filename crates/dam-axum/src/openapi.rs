@@ -177,9 +177,11 @@ pub(crate) struct ListOptions {
     filter: Option<String>,
     /// Comma-separated `field [asc|desc]` over `id`, `reference`, `fileType`, `status`,
     /// `numLinks`, `createdOn`, `modifiedOn`, `width`, `height`, `sizeInBytes`, each field at
-    /// most once. Ties are always broken by `id` ascending.
+    /// most once; at most 1024 bytes. Ties are always broken by `id` ascending.
     #[param(
         rename = "$orderby",
+        min_length = 1,
+        max_length = 1024,
         pattern = r"^ *(id|reference|fileType|status|numLinks|createdOn|modifiedOn|width|height|sizeInBytes)( +(asc|desc))? *(, *(id|reference|fileType|status|numLinks|createdOn|modifiedOn|width|height|sizeInBytes)( +(asc|desc))? *)*$",
         example = "createdOn desc,reference"
     )]
@@ -368,7 +370,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
-    use dam_core::query::{MAX_FILTER_BYTES, MAX_SKIPTOKEN_CHARS, MAX_TOP};
+    use dam_core::query::{MAX_FILTER_BYTES, MAX_ORDERBY_BYTES, MAX_SKIPTOKEN_CHARS, MAX_TOP};
     use dam_core::store::SeedStore;
     use dam_core::{Fixture, ImageService};
     use dam_store_memory::MemoryStore;
@@ -445,6 +447,7 @@ mod tests {
         };
         assert_eq!(schema("$top")["maximum"], MAX_TOP);
         assert_eq!(schema("$filter")["maxLength"], MAX_FILTER_BYTES);
+        assert_eq!(schema("$orderby")["maxLength"], MAX_ORDERBY_BYTES);
         assert_eq!(schema("$skiptoken")["maxLength"], MAX_SKIPTOKEN_CHARS);
         assert_eq!(schema("$skip")["minimum"], 0);
         // HEAD has GET's parameters and statuses, without bodies

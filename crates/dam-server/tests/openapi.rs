@@ -87,6 +87,7 @@ async fn the_document_describes_every_route_its_parameters_and_answers() {
     assert_eq!(param("$count")["type"], "boolean");
     assert_eq!(param("$filter")["maxLength"], 4096);
     assert!(param("$orderby")["pattern"].is_string());
+    assert_eq!(param("$orderby")["maxLength"], 1024);
     assert_eq!(param("$skiptoken")["type"], "string");
     let statuses = |op: &Value| -> Vec<String> {
         op["responses"]

@@ -128,6 +128,14 @@ pub enum QueryError {
         /// The end of the value (0 when empty, its length when blank).
         position: usize,
     },
+    /// An `$orderby` longer than the limit, counted in UTF-8 bytes after form decoding.
+    #[error("$orderby: the value is {bytes} bytes long; at most {limit} bytes are allowed")]
+    OrderByTooLong {
+        /// The value's length in bytes.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A `$filter` longer than the limit, counted in UTF-8 bytes after form decoding.
     #[error("$filter: the value is {bytes} bytes long; at most {limit} bytes are allowed")]
     FilterTooLong {
@@ -366,7 +374,8 @@ impl QueryError {
             | QueryError::OrderByUnknownField { .. }
             | QueryError::OrderByNotSortable { .. }
             | QueryError::OrderByDirection { .. }
-            | QueryError::OrderByDuplicate { .. } => "$orderby",
+            | QueryError::OrderByDuplicate { .. }
+            | QueryError::OrderByTooLong { .. } => "$orderby",
             QueryError::EmptyFilter { .. }
             | QueryError::FilterTooLong { .. }
             | QueryError::UnexpectedCharacter { .. }
@@ -408,7 +417,8 @@ impl QueryError {
             | QueryError::InvalidCount { .. }
             | QueryError::InvalidSkipToken { .. }
             | QueryError::SkipTokenWithSkip
-            | QueryError::FilterTooLong { .. } => None,
+            | QueryError::FilterTooLong { .. }
+            | QueryError::OrderByTooLong { .. } => None,
             QueryError::OrderByEmptyItem { position, .. }
             | QueryError::OrderByTooManyWords { position, .. }
             | QueryError::OrderByUnknownField { position, .. }

@@ -21,5 +21,5 @@ pub use filter::{
 };
 pub use model::{FieldType, Filter, Instant, Value, MAX_TOP};
 pub use options::{parse_query_string, ListRequest, MAX_QUERY_STRING_BYTES};
-pub use orderby::parse_orderby;
+pub use orderby::{parse_orderby, MAX_ORDERBY_BYTES};
 pub use skiptoken::{Position, MAX_SKIPTOKEN_CHARS, SKIPTOKEN_VERSION};

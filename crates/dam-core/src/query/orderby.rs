@@ -10,6 +10,10 @@
 use super::error::{shorten, QueryError};
 use super::model::{Field, SortKey};
 
+/// The longest `$orderby` accepted, in UTF-8 bytes after form decoding. Every sortable field
+/// with its direction takes 100 bytes; the limit leaves room for spaces around them.
+pub const MAX_ORDERBY_BYTES: usize = 1024;
+
 /// The names of the sortable fields, in the order of §3.
 const SORTABLE_NAMES: [&str; 10] = Field::names(Field::SORTABLE);
 
@@ -19,8 +23,8 @@ const SORTABLE_NAMES: [&str; 10] = Field::names(Field::SORTABLE);
 /// case-sensitive. The tie-break by `id` is implicit and not part of the result.
 ///
 /// # Errors
-/// A [`QueryError`] naming `$orderby` and the 0-based character position of the offending
-/// word: an empty item (`numLinks,`), three words, a field that is unknown or not sortable
+/// A [`QueryError`] naming `$orderby`: longer than [`MAX_ORDERBY_BYTES`]; or, with the
+/// 0-based character position of the offending word, an empty item (`numLinks,`), three words, a field that is unknown or not sortable
 /// (`tags`, the URL fields), a direction other than `asc`/`desc`, a field named twice.
 ///
 /// ```
@@ -38,6 +42,12 @@ const SORTABLE_NAMES: [&str; 10] = Field::names(Field::SORTABLE);
 /// assert!(parse_orderby("id,id").is_err());
 /// ```
 pub fn parse_orderby(text: &str) -> Result<Vec<SortKey>, QueryError> {
+    if text.len() > MAX_ORDERBY_BYTES {
+        return Err(QueryError::OrderByTooLong {
+            bytes: text.len(),
+            limit: MAX_ORDERBY_BYTES,
+        });
+    }
     let mut keys: Vec<SortKey> = Vec::new();
     let mut item_start = 0;
     for item in text.split(',') {
@@ -134,6 +144,29 @@ mod tests {
 
     fn err(text: &str) -> QueryError {
         parse_orderby(text).unwrap_err()
+    }
+
+    #[test]
+    fn the_value_is_at_most_1024_bytes() {
+        let longest = format!("id{}", " ".repeat(MAX_ORDERBY_BYTES - 2));
+        assert_eq!(
+            parse_orderby(&longest).unwrap(),
+            vec![key(Field::Id, false)]
+        );
+        let e = parse_orderby(&format!("{longest} ")).unwrap_err();
+        assert_eq!(
+            e,
+            QueryError::OrderByTooLong {
+                bytes: 1025,
+                limit: 1024
+            }
+        );
+        assert_eq!(e.parameter(), "$orderby");
+        assert_eq!(e.position(), None);
+        assert_eq!(
+            e.to_string(),
+            "$orderby: the value is 1025 bytes long; at most 1024 bytes are allowed"
+        );
     }
 
     #[test]

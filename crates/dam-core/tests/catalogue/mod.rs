@@ -97,6 +97,7 @@ const ROWS: &[Row] = &[
     row("orderby-not-sortable", Validation, "cannot sort by"),
     row("orderby-direction", Validation, "expected 'asc' or 'desc'"),
     row("orderby-duplicate", Validation, "is named twice"),
+    row("orderby-too-long", Validation, "$orderby: the value is"),
     // §5 $filter
     row("empty-filter", Validation, "$filter: the value is empty"),
     row("filter-too-long", Validation, "at most 4096 bytes"),
@@ -209,6 +210,7 @@ fn query_row(error: &QueryError) -> &'static Row {
         QueryError::OrderByNotSortable { .. } => "orderby-not-sortable",
         QueryError::OrderByDirection { .. } => "orderby-direction",
         QueryError::OrderByDuplicate { .. } => "orderby-duplicate",
+        QueryError::OrderByTooLong { .. } => "orderby-too-long",
         QueryError::EmptyFilter { .. } => "empty-filter",
         QueryError::FilterTooLong { .. } => "filter-too-long",
         QueryError::UnexpectedCharacter { .. } => "unexpected-character",
@@ -591,6 +593,9 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
             .boxed(),
         "orderby-duplicate" => (sortable(), one_of(&["", " asc", " desc"]))
             .prop_map(|(f, d)| list(format!("$orderby={}", encode(&format!("{f},{f}{d}")))))
+            .boxed(),
+        "orderby-too-long" => (sortable(), 1025usize..2000)
+            .prop_map(|(f, n)| list(format!("$orderby={f}{}", "%20".repeat(n))))
             .boxed(),
         "empty-filter" => " {0,6}".prop_map(|s| filter(&s)).boxed(),
         "filter-too-long" => (4097usize..5000)
