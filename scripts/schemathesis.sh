@@ -2,8 +2,9 @@
 # schemathesis against the running server (contract §9.3): the document the server serves at
 # /openapi.json, every default check but positive_data_acceptance (the document's description
 # says why), the examples, coverage, fuzzing and stateful phases, 500 examples per operation,
-# once on --memory and once on a SQLite file, with fixture data whose key authenticates.
-# Exits non-zero when either run finds a failure.
+# once on --memory and once on a SQLite file, with fixture data whose key authenticates; then a
+# shorter run on memory with --rate-limit 20, so that the 429 answers and the RateLimit fields
+# are held to the document too. Exits non-zero when any run finds a failure.
 #
 #   scripts/schemathesis.sh                 # debug build of dam-server
 #   DAM_ST_PROFILE=release scripts/schemathesis.sh
@@ -63,19 +64,24 @@ start_server() {
 }
 
 failed=0
-for store in memory sqlite; do
+for store in memory sqlite rate-limited; do
+  examples=$MAX_EXAMPLES
   case $store in
     memory) start_server --memory ;;
     sqlite) start_server --database "$SCRATCH/dam.sqlite3" ;;
+    rate-limited)
+      start_server --memory --rate-limit 20
+      examples=$(( MAX_EXAMPLES < 100 ? MAX_EXAMPLES : 100 ))
+      ;;
   esac
-  echo "== schemathesis on the $store store ($BASE_URL)"
+  echo "== schemathesis: $store ($BASE_URL)"
   if ! (cd "$SCRATCH" && "$OLDPWD/$VENV/bin/st" run "$BASE_URL/openapi.json" \
       --header "X-API-KEY: $KEY" \
       --phases examples,coverage,fuzzing,stateful \
-      --max-examples "$MAX_EXAMPLES" \
+      --max-examples "$examples" \
       --exclude-checks positive_data_acceptance \
       --wait-for-schema 30); then
-    echo "== schemathesis found failures on the $store store" >&2
+    echo "== schemathesis found failures: $store" >&2
     failed=1
   fi
   stop_server
