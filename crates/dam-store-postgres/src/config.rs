@@ -1,5 +1,5 @@
 //! How to reach the database: the connection URL, the schema the store lives in, the pool's
-//! size and its timeouts.
+//! size and its timeouts, and the hot standbys (read replicas) that may serve lists.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,6 +46,10 @@ pub struct PostgresConfig {
     pub(crate) pool_size: usize,
     pub(crate) timeout: Duration,
     pub(crate) wait_timeout: Option<Duration>,
+    pub(crate) replicas: Vec<tokio_postgres::Config>,
+    pub(crate) replica_wait: Duration,
+    pub(crate) replica_max_lag: Duration,
+    pub(crate) replica_check_interval: Duration,
 }
 
 impl std::fmt::Debug for PostgresConfig {
@@ -56,6 +60,10 @@ impl std::fmt::Debug for PostgresConfig {
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
             .field("wait_timeout", &self.wait_timeout)
+            .field("replicas", &self.replicas.len())
+            .field("replica_wait", &self.replica_wait)
+            .field("replica_max_lag", &self.replica_max_lag)
+            .field("replica_check_interval", &self.replica_check_interval)
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +73,12 @@ impl PostgresConfig {
     pub const DEFAULT_POOL_SIZE: usize = 8;
     /// The default bound on connecting, waiting for a pooled connection, and each operation.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default bound on a write's wait for the replicas to replay it.
+    pub const DEFAULT_REPLICA_WAIT: Duration = Duration::from_secs(1);
+    /// The default lag past which a replica leaves the rotation.
+    pub const DEFAULT_REPLICA_MAX_LAG: Duration = Duration::from_secs(5);
+    /// The default time between two health checks of the replicas.
+    pub const DEFAULT_REPLICA_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
     /// A configuration from a connection string (`postgres://user@host:port/db?…` or the
     /// key/value form), with the default schema (the server's `search_path`), pool size and
@@ -77,7 +91,73 @@ impl PostgresConfig {
             pool_size: Self::DEFAULT_POOL_SIZE,
             timeout: Self::DEFAULT_TIMEOUT,
             wait_timeout: None,
+            replicas: Vec::new(),
+            replica_wait: Self::DEFAULT_REPLICA_WAIT,
+            replica_max_lag: Self::DEFAULT_REPLICA_MAX_LAG,
+            replica_check_interval: Self::DEFAULT_REPLICA_CHECK_INTERVAL,
         })
+    }
+
+    /// Adds a hot standby of the database (a read replica, e.g. streaming replication with
+    /// `hot_standby = on`) that may answer lists and counts. Everything else — writes, key
+    /// lookups, `is_empty`, migrations — goes to the primary, and the replica gets the same
+    /// schema, pool size and timeouts.
+    ///
+    /// Reads stay consistent with writes, across processes: a list goes to a replica only
+    /// when the replica has replayed everything the primary had flushed when the list began
+    /// (else it runs on the primary), and a write waits, up to
+    /// [`Self::with_replica_wait`], for the replicas in rotation to replay it, so that lists
+    /// after it can stay on them. A replica that is down, fails, lags past
+    /// [`Self::with_replica_max_lag`] or does not catch up with a write in time leaves the
+    /// rotation until a health check (every [`Self::with_replica_check_interval`]) finds it
+    /// caught up. This relies on the primary's `synchronous_commit` being at least `local`
+    /// (the default, `on`, is).
+    ///
+    /// ```
+    /// use dam_store_postgres::PostgresConfig;
+    ///
+    /// let config = PostgresConfig::new("postgres://postgres@10.0.0.1:5432/dam")
+    ///     .unwrap()
+    ///     .with_replica("postgres://postgres@10.0.0.2:5432/dam")
+    ///     .unwrap();
+    /// assert_eq!(config.replicas(), 1);
+    /// assert!(config.clone().with_replica("not a url").is_err());
+    /// ```
+    pub fn with_replica(mut self, url: &str) -> Result<Self, ConfigError> {
+        let pg = tokio_postgres::Config::from_str(url).map_err(ConfigError::Url)?;
+        self.replicas.push(pg);
+        Ok(self)
+    }
+
+    /// Bounds how long a successful write waits for the replicas in rotation to replay it
+    /// (default [`Self::DEFAULT_REPLICA_WAIT`]); a replica that has not caught up by then
+    /// leaves the rotation. `Duration::ZERO` turns the wait off (lists after a write then run
+    /// on the primary until the replicas have replayed it). The wait is kept below half of
+    /// [`Self::with_timeout`], so that a lagging replica never turns a write into a timeout.
+    pub fn with_replica_wait(mut self, wait: Duration) -> Self {
+        self.replica_wait = wait;
+        self
+    }
+
+    /// A replica that is this far behind the primary (the time since the primary flushed the
+    /// oldest position the replica has not replayed, seen by the health checks) leaves the
+    /// rotation (default [`Self::DEFAULT_REPLICA_MAX_LAG`]).
+    pub fn with_replica_max_lag(mut self, lag: Duration) -> Self {
+        self.replica_max_lag = lag;
+        self
+    }
+
+    /// How often a background task checks each replica's health and lag, and brings back
+    /// into rotation those that caught up (default
+    /// [`Self::DEFAULT_REPLICA_CHECK_INTERVAL`]; at least 10 ms).
+    pub fn with_replica_check_interval(mut self, interval: Duration) -> Self {
+        self.replica_check_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The number of replicas configured.
+    pub fn replicas(&self) -> usize {
+        self.replicas.len()
     }
 
     /// Keeps the store's tables in `schema` (created when missing): every pooled connection
@@ -130,11 +210,16 @@ impl PostgresConfig {
         self.schema.as_deref()
     }
 
-    /// The driver configuration every pooled connection is made with: the connect timeout,
+    /// The driver configuration every pooled primary connection is made with: the connect timeout,
     /// the timeout as `statement_timeout`, and the schema as the session's `search_path`
     /// (startup options, so they hold for the connection's whole life, `RESET ALL` included).
     pub(crate) fn connection_config(&self) -> tokio_postgres::Config {
-        let mut pg = self.pg.clone();
+        self.session_config(&self.pg)
+    }
+
+    /// [`Self::connection_config`] for another server (a replica): the same session settings.
+    pub(crate) fn session_config(&self, server: &tokio_postgres::Config) -> tokio_postgres::Config {
+        let mut pg = server.clone();
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(self.timeout);
         }

@@ -38,10 +38,12 @@
 
 mod config;
 mod error;
+mod replica;
 mod row;
 mod schema;
 mod sql;
 mod store;
 
 pub use config::{ConfigError, PostgresConfig};
+pub use replica::ReplicaStats;
 pub use store::PostgresStore;

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use tokio_postgres::{IsolationLevel, NoTls};
 
 use crate::config::PostgresConfig;
 use crate::error::{backend, driver};
+use crate::replica::{ReplicaStats, Replicas};
 use crate::row::{image_from_row, IMAGE_COLUMNS};
 use crate::schema;
 use crate::sql::SqlBuilder;
@@ -30,6 +32,16 @@ const FIXTURE_CHUNK: usize = 1000;
 pub struct PostgresStore {
     pool: Pool,
     timeout: Duration,
+    replicas: Option<Arc<Replicas>>,
+    health: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some(health) = &self.health {
+            health.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -37,35 +49,31 @@ impl std::fmt::Debug for PostgresStore {
         f.debug_struct("PostgresStore")
             .field("pool", &self.pool.status())
             .field("timeout", &self.timeout)
+            .field("replicas", &self.replica_stats())
             .finish()
     }
 }
 
 impl PostgresStore {
     /// Connects, creates the schema when the configuration names one, and applies pending
-    /// migrations.
+    /// migrations. With replicas configured, puts those that have replayed the migrations
+    /// into rotation (a replica that is down is no error: lists go to the primary until it
+    /// is back) and starts their health checks.
     ///
     /// Errors: [`StoreError::Backend`] when the server does not answer within the timeout,
     /// refuses the connection, or holds a schema of a newer version.
     pub async fn connect(config: PostgresConfig) -> Result<Self, StoreError> {
-        let manager = Manager::from_config(
+        let pool = build_pool(
             config.connection_config(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(config.pool_size)
-            .wait_timeout(Some(config.pool_wait()))
-            .create_timeout(Some(config.timeout))
-            .recycle_timeout(Some(config.timeout))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(backend)?;
-        let store = PostgresStore {
+            config.pool_size,
+            config.pool_wait(),
+            config.timeout,
+        )?;
+        let mut store = PostgresStore {
             pool,
             timeout: config.timeout,
+            replicas: Replicas::new(&config)?.map(Arc::new),
+            health: None,
         };
         let schema = config.schema.clone();
         store
@@ -76,7 +84,26 @@ impl PostgresStore {
                     .map_err(backend)
             })
             .await?;
+        if let Some(replicas) = &store.replicas {
+            store.health = Some(replicas.start(&store.pool).await);
+        }
         Ok(store)
+    }
+
+    /// Which store answered the lists so far, and how many replicas are in rotation (all
+    /// zero without replicas). Each list also emits a `debug` event with the field
+    /// `answered_by` (`replica` or `primary`).
+    pub fn replica_stats(&self) -> ReplicaStats {
+        self.replicas
+            .as_ref()
+            .map_or_else(ReplicaStats::default, |r| r.stats())
+    }
+
+    /// After a successful write: the bounded wait for the replicas to replay it.
+    async fn replicated(&self) {
+        if let Some(replicas) = &self.replicas {
+            replicas.wait_for_replay(&self.pool).await;
+        }
     }
 
     /// The schema version this build migrates to.
@@ -102,8 +129,28 @@ impl PostgresStore {
         }
     }
 
-    async fn list_page(
+    /// A list on the primary, or on a replica that has replayed the writes before it.
+    async fn list_images(
         &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<ImagePage, StoreError> {
+        if let Some(replicas) = &self.replicas {
+            if let Some(page) = replicas.list(&self.pool, tenant, query).await {
+                return Ok(page);
+            }
+        }
+        let mut client = self.client().await?;
+        let page = Self::list_page(&mut client, tenant, query).await?;
+        if let Some(replicas) = &self.replicas {
+            replicas.answered_by_primary();
+        }
+        Ok(page)
+    }
+
+    /// One page (and the count, when asked) of a tenant's images, on `client`'s server.
+    pub(crate) async fn list_page(
+        client: &mut Object,
         tenant: &TenantId,
         query: &ListQuery,
     ) -> Result<ImagePage, StoreError> {
@@ -137,7 +184,6 @@ impl PostgresStore {
         // parameters' types and sends parse, bind and execute together: one round trip, and a
         // plan for these very values (no generic plan that fits a first page but not a far
         // `$skip`).
-        let mut client = self.client().await?;
         let (rows, total) = if query.count {
             // Page and count from one snapshot, so they agree.
             let tx = client
@@ -554,7 +600,7 @@ async fn insert_images(
 #[async_trait]
 impl ImageStore for PostgresStore {
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
-        self.bounded(self.list_page(tenant, query)).await
+        self.bounded(self.list_images(tenant, query)).await
     }
 
     async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
@@ -562,7 +608,12 @@ impl ImageStore for PostgresStore {
     }
 
     async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
-        self.bounded(self.insert_image(tenant, image)).await
+        self.bounded(async {
+            let stored = self.insert_image(tenant, image).await?;
+            self.replicated().await;
+            Ok(stored)
+        })
+        .await
     }
 
     async fn set_status(
@@ -572,19 +623,33 @@ impl ImageStore for PostgresStore {
         status: ImageStatus,
         at: Timestamp,
     ) -> Result<Image, StoreError> {
-        self.bounded(self.update_status(tenant, id, status, at))
-            .await
+        self.bounded(async {
+            let image = self.update_status(tenant, id, status, at).await?;
+            self.replicated().await;
+            Ok(image)
+        })
+        .await
     }
 
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
-        self.bounded(self.delete_image(tenant, id)).await
+        self.bounded(async {
+            self.delete_image(tenant, id).await?;
+            self.replicated().await;
+            Ok(())
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl SeedStore for PostgresStore {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
-        self.bounded(self.load(fixture)).await
+        self.bounded(async {
+            self.load(fixture).await?;
+            self.replicated().await;
+            Ok(())
+        })
+        .await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -623,4 +688,29 @@ impl KeyStore for PostgresStore {
         })
         .await
     }
+}
+
+/// A pool of connections made with `session`, each bounded by `timeout`, waiting at most
+/// `wait` for a free one.
+pub(crate) fn build_pool(
+    session: tokio_postgres::Config,
+    size: usize,
+    wait: Duration,
+    timeout: Duration,
+) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        session,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(wait))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(backend)
 }

@@ -222,3 +222,59 @@ pub async fn wait_until_no_active_statement(url: &str, name: &str) {
     }
     panic!("the server never ended the statements of {name}");
 }
+
+/// The variable that points the replica tests at a hot standby of the test database.
+pub const REPLICA_VAR: &str = "DAM_TEST_POSTGRES_REPLICA_URL";
+
+/// The primary's and the standby's URLs when both are set and the standby answers as a
+/// standby; `None` (after saying so) otherwise. Under `CI=true` a missing or silent standby
+/// fails the test.
+pub async fn replica_urls() -> Option<(String, String)> {
+    let primary = database_url()?;
+    let replica = match std::env::var(REPLICA_VAR) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if in_ci() => panic!("{REPLICA_VAR} is not set, and CI=true: replica tests must run"),
+        _ => {
+            eprintln!("skipped: {REPLICA_VAR} not set (scripts/pg-standby.sh prints it)");
+            return None;
+        }
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(5), async {
+        let (client, connection) = tokio_postgres::connect(&replica, NoTls).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let row = client.query_one("SELECT pg_is_in_recovery()", &[]).await?;
+        row.try_get::<_, bool>(0)
+    })
+    .await;
+    match answer {
+        Ok(Ok(true)) => Some((primary, replica)),
+        other if in_ci() => panic!("the standby at {REPLICA_VAR} does not answer as a standby (CI=true): {other:?}"),
+        other => {
+            eprintln!("skipped: the standby at {REPLICA_VAR} does not answer as a standby: {other:?}");
+            None
+        }
+    }
+}
+
+impl TestStore {
+    /// A fresh store in a new schema, with `replica` as its read replica and `tune` applied
+    /// to its configuration.
+    pub async fn with_replica(
+        url: &str,
+        replica: &str,
+        tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
+    ) -> TestStore {
+        let schema = unique_schema();
+        let config = config(url, &schema)
+            .with_replica(replica)
+            .unwrap_or_else(|e| panic!("{REPLICA_VAR} is not a PostgreSQL URL: {e}"));
+        let store = connect(tune(config)).await;
+        TestStore {
+            store,
+            url: url.to_string(),
+            schema,
+        }
+    }
+}
