@@ -250,9 +250,13 @@ pub async fn replica_urls() -> Option<(String, String)> {
     .await;
     match answer {
         Ok(Ok(true)) => Some((primary, replica)),
-        other if in_ci() => panic!("the standby at {REPLICA_VAR} does not answer as a standby (CI=true): {other:?}"),
+        other if in_ci() => {
+            panic!("the standby at {REPLICA_VAR} does not answer as a standby (CI=true): {other:?}")
+        }
         other => {
-            eprintln!("skipped: the standby at {REPLICA_VAR} does not answer as a standby: {other:?}");
+            eprintln!(
+                "skipped: the standby at {REPLICA_VAR} does not answer as a standby: {other:?}"
+            );
             None
         }
     }
