@@ -53,6 +53,22 @@ pub struct Cli {
     #[arg(long, env = "DAM_POSTGRES", hide_env_values = true, value_name = "URL")]
     pub postgres: Option<String>,
 
+    /// A hot standby of the `--postgres` database that may answer lists and counts
+    /// (repeatable; in `DAM_POSTGRES_REPLICA` separate several with `,`). A list goes to a
+    /// replica only when it has replayed every write finished before it (else to the
+    /// primary), and a write waits up to 1 s for the replicas to replay it; a replica that is
+    /// down or lags leaves the rotation until it catches up. Only with `--postgres`. The URL
+    /// may hold a password: it is never printed.
+    #[arg(
+        long,
+        env = "DAM_POSTGRES_REPLICA",
+        hide_env_values = true,
+        value_name = "URL",
+        requires = "postgres",
+        value_delimiter = ','
+    )]
+    pub postgres_replica: Vec<String>,
+
     /// Load this fixture file (contract §7) at start, all or nothing. A bad file or a clash
     /// with what the store holds is reported on stderr with exit code 2, the store untouched.
     #[arg(long, env = "DAM_FIXTURES", value_name = "FILE")]
@@ -104,8 +120,13 @@ pub enum StoreChoice {
     Memory,
     /// A SQLite database file.
     Sqlite(PathBuf),
-    /// A PostgreSQL connection URL.
-    Postgres(String),
+    /// A PostgreSQL database.
+    Postgres {
+        /// The primary's connection URL.
+        url: String,
+        /// Hot standbys that may answer lists.
+        replicas: Vec<String>,
+    },
 }
 
 /// What to load into the store at start.
@@ -191,7 +212,10 @@ impl Cli {
         match id {
             "memory" => self.memory = false,
             "database" => self.database = PathBuf::from(DEFAULT_DATABASE),
-            "postgres" => self.postgres = None,
+            "postgres" => {
+                self.postgres = None;
+                self.postgres_replica.clear();
+            }
             "fixtures" => self.fixtures = None,
             "demo" => self.demo = false,
             _ => {}
@@ -203,7 +227,10 @@ impl Cli {
         if self.memory {
             StoreChoice::Memory
         } else if let Some(url) = &self.postgres {
-            StoreChoice::Postgres(url.clone())
+            StoreChoice::Postgres {
+                url: url.clone(),
+                replicas: self.postgres_replica.clone(),
+            }
         } else {
             StoreChoice::Sqlite(self.database.clone())
         }
@@ -250,7 +277,10 @@ mod tests {
         let cli = parse(&["--postgres", "postgres://u@h/db"]).unwrap();
         assert_eq!(
             cli.store(),
-            StoreChoice::Postgres("postgres://u@h/db".into())
+            StoreChoice::Postgres {
+                url: "postgres://u@h/db".into(),
+                replicas: vec![]
+            }
         );
         let cli = parse(&["--problem-type-base", "https://example.org/e"]).unwrap();
         assert_eq!(
@@ -281,6 +311,39 @@ mod tests {
             let e = parse(args).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::ValueValidation, "{args:?}");
             assert_eq!(e.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn replicas_repeat_and_need_postgres() {
+        let cli = parse(&[
+            "--postgres",
+            "postgres://u@p/db",
+            "--postgres-replica",
+            "postgres://u@r1/db",
+            "--postgres-replica",
+            "postgres://u@r2/db,postgres://u@r3/db",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.store(),
+            StoreChoice::Postgres {
+                url: "postgres://u@p/db".into(),
+                replicas: vec![
+                    "postgres://u@r1/db".into(),
+                    "postgres://u@r2/db".into(),
+                    "postgres://u@r3/db".into()
+                ]
+            }
+        );
+        for args in [
+            &["--postgres-replica", "postgres://u@r1/db"][..],
+            &["--memory", "--postgres-replica", "postgres://u@r1/db"][..],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::MissingRequiredArgument, "{args:?}");
+            assert_eq!(e.exit_code(), 2);
+            assert!(!e.to_string().contains("u@r1"), "{e}");
         }
     }
 

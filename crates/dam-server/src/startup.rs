@@ -92,7 +92,7 @@ pub async fn open_store(choice: &StoreChoice) -> Result<Stores, StartupError> {
     match choice {
         StoreChoice::Memory => Ok(Stores::of(MemoryStore::new())),
         StoreChoice::Sqlite(path) => open_sqlite(path),
-        StoreChoice::Postgres(url) => open_postgres(url).await,
+        StoreChoice::Postgres { url, replicas } => open_postgres(url, replicas).await,
     }
 }
 
@@ -105,13 +105,21 @@ fn open_sqlite(path: &Path) -> Result<Stores, StartupError> {
     Ok(Stores::of(store))
 }
 
-async fn open_postgres(url: &str) -> Result<Stores, StartupError> {
+async fn open_postgres(url: &str, replicas: &[String]) -> Result<Stores, StartupError> {
     // The URL may hold a password: the reason names the driver's error, never the URL.
     let fail = |e: &dyn std::error::Error| StartupError::Store {
         store: "postgres",
         reason: error_chain(e),
     };
-    let config = PostgresConfig::new(url).map_err(|e| fail(&e))?;
+    let mut config = PostgresConfig::new(url).map_err(|e| fail(&e))?;
+    for (i, replica) in replicas.iter().enumerate() {
+        config = config
+            .with_replica(replica)
+            .map_err(|e| StartupError::Store {
+                store: "postgres",
+                reason: format!("replica {}: {}", i + 1, error_chain(&e)),
+            })?;
+    }
     let store = PostgresStore::connect(config).await.map_err(|e| fail(&e))?;
     Ok(Stores::of(store))
 }
