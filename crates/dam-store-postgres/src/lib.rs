@@ -15,6 +15,10 @@
 //!   processes. Ids come from a counter row updated in the inserting transaction: an id is
 //!   greater than every id the store ever held.
 //! - **Keys** are kept only as SHA-256 digests (`bytea`).
+//! - **Read replicas** ([`PostgresConfig::with_replica`]): lists and counts go to a hot
+//!   standby that has replayed the primary's flush position (else to the primary), writes
+//!   wait (bounded) for the replicas in rotation, and a replica that is down or lags leaves
+//!   the rotation without an error reaching the caller ([`PostgresStore::replica_stats`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
