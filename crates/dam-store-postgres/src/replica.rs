@@ -29,6 +29,13 @@ use crate::store::{build_pool, PostgresStore};
 /// The longest pause between two looks at a replica's replay position while a write waits.
 const MAX_POLL: Duration = Duration::from_millis(20);
 
+/// The pause after the `polls`-th look at a replica's replay position: 1 ms for the first 20
+/// looks, then doubling up to [`MAX_POLL`].
+fn poll_pause(polls: u32) -> Duration {
+    let doublings = polls.saturating_sub(20).min(5);
+    Duration::from_millis(1 << doublings).min(MAX_POLL)
+}
+
 /// Which store answered lists, and how many replicas are in rotation: what
 /// [`crate::PostgresStore::replica_stats`] reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -224,7 +231,7 @@ impl Replicas {
             }
             let caught_up = async {
                 let client = member.pool.get().await.map_err(backend)?;
-                let mut pause = Duration::from_millis(1);
+                let mut polls = 0u32;
                 loop {
                     if replay_lsn(&client)
                         .await
@@ -233,8 +240,10 @@ impl Replicas {
                     {
                         return Ok::<(), StoreError>(());
                     }
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(MAX_POLL);
+                    // Replay usually takes a few milliseconds: look every millisecond at
+                    // first, then back off.
+                    polls += 1;
+                    tokio::time::sleep(poll_pause(polls)).await;
                 }
             };
             match tokio::time::timeout_at(deadline, caught_up).await {

@@ -162,7 +162,11 @@ fn delete_then_list_through_the_replica_is_never_stale() {
         }
         let (ids, total) = listed(&writer).await;
         assert_eq!((ids, total), (remaining.clone(), 20));
-        eprintln!("writer {:?}\n reader {:?}", writer.replica_stats(), reader.replica_stats());
+        eprintln!(
+            "writer {:?}\n reader {:?}",
+            writer.replica_stats(),
+            reader.replica_stats()
+        );
         // The lists were the replica's to answer: it was in rotation and had replayed.
         let writer_stats = writer.replica_stats();
         let reader_stats = reader.replica_stats();
