@@ -6,7 +6,7 @@
 //! always put it back: a guard starts it again (and re-runs the script), or resumes its
 //! replay, even when a test fails. They read `DAM_TEST_POSTGRES_URL` and
 //! `DAM_TEST_POSTGRES_REPLICA_URL`; without them (or without a standby answering) they say
-//! they were skipped, and under `CI=true` they fail.
+//! they were skipped; under `CI=true` a standby that is named but does not answer fails them.
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! The PostgreSQL store with a read replica against the conformance kit: every behaviour of
 //! `dam-store-tests`, with lists answered by the hot standby of `DAM_TEST_POSTGRES_REPLICA_URL`
-//! whenever it has replayed the writes before them. Skipped (said) without the standby, failed
-//! under `CI=true`.
+//! whenever it has replayed the writes before them. Skipped (said) without the variable; under
+//! `CI=true` a standby that is named but does not answer fails them.
 
 mod common;
 

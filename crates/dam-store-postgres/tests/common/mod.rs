@@ -227,13 +227,14 @@ pub async fn wait_until_no_active_statement(url: &str, name: &str) {
 pub const REPLICA_VAR: &str = "DAM_TEST_POSTGRES_REPLICA_URL";
 
 /// The primary's and the standby's URLs when both are set and the standby answers as a
-/// standby; `None` (after saying so) otherwise. Under `CI=true` a missing or silent standby
-/// fails the test.
+/// standby; `None` (after saying so) otherwise. Under `CI=true` a standby that is named but
+/// does not answer as one fails the test. An unset variable is a skip even then: `.ci/run`
+/// sets it (and fails when it cannot make the standby), while a developer's
+/// `CI=true cargo test` on a machine without a standby still runs everything else.
 pub async fn replica_urls() -> Option<(String, String)> {
     let primary = database_url()?;
     let replica = match std::env::var(REPLICA_VAR) {
         Ok(url) if !url.trim().is_empty() => url,
-        _ if in_ci() => panic!("{REPLICA_VAR} is not set, and CI=true: replica tests must run"),
         _ => {
             eprintln!("skipped: {REPLICA_VAR} not set (scripts/pg-standby.sh prints it)");
             return None;
