@@ -114,6 +114,23 @@ async fn until_in_rotation(store: &TestStore, want: usize) {
     );
 }
 
+/// Waits until the standby is back in rotation, then until it answers a list (more than
+/// `replica_lists` so far), each list showing exactly `ids`; fails the test when it never does.
+async fn back_in_rotation(store: &TestStore, replica_lists: u64, ids: &[i64]) {
+    until_in_rotation(store, 1).await;
+    for _ in 0..50 {
+        let (listed_ids, _) = listed(store).await;
+        assert_eq!(listed_ids, ids);
+        if store.replica_stats().lists_on_replicas > replica_lists {
+            return;
+        }
+    }
+    panic!(
+        "the standby answered no list once back: {:?}",
+        store.replica_stats()
+    );
+}
+
 /// A store with the standby as replica, quick health checks, and `fixture(count)` loaded;
 /// returns once the standby is in rotation.
 async fn store_with_replica(
@@ -252,21 +269,12 @@ fn a_stopped_standby_sends_reads_to_the_primary_without_error_and_comes_back() {
 
         // Back up: the health checks bring it into rotation, and it answers lists again.
         drop(standby);
-        until_in_rotation(&store, 1).await;
-        let mut answered = false;
-        for _ in 0..50 {
-            let (ids, _) = listed(&store).await;
-            assert_eq!(ids, (11..=40).collect::<Vec<_>>());
-            if store.replica_stats().lists_on_replicas > down.lists_on_replicas {
-                answered = true;
-                break;
-            }
-        }
-        assert!(
-            answered,
-            "the standby answered no list once back: {:?}",
-            store.replica_stats()
-        );
+        back_in_rotation(
+            &store,
+            down.lists_on_replicas,
+            &(11..=40).collect::<Vec<_>>(),
+        )
+        .await;
     });
 }
 
@@ -359,21 +367,12 @@ fn a_paused_replay_sends_reads_to_the_primary_and_writes_do_not_hang() {
 
         // Resumed: it catches up, comes back, and answers what the primary holds.
         drop(paused);
-        until_in_rotation(&store, 1).await;
-        let mut answered = false;
-        for _ in 0..50 {
-            let (ids, _) = listed(&store).await;
-            assert_eq!(ids, (11..=40).collect::<Vec<_>>());
-            if store.replica_stats().lists_on_replicas > lagging.lists_on_replicas {
-                answered = true;
-                break;
-            }
-        }
-        assert!(
-            answered,
-            "the standby answered no list once resumed: {:?}",
-            store.replica_stats()
-        );
+        back_in_rotation(
+            &store,
+            lagging.lists_on_replicas,
+            &(11..=40).collect::<Vec<_>>(),
+        )
+        .await;
     });
 }
 
