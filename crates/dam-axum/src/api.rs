@@ -25,7 +25,7 @@ use crate::rate_limit::{Charge, RateLimit};
 use crate::tenant::{ApiKeyResolver, TenantResolver};
 
 /// The methods `/image` answers (HEAD is GET without a body).
-const ALLOW_LIST: &str = "GET, HEAD";
+pub(crate) const ALLOW_LIST: &str = "GET, HEAD";
 /// The methods `/image/{id}` answers.
 const ALLOW_DELETE: &str = "DELETE";
 /// The default `Retry-After` of a 409, in seconds (§4).
@@ -117,6 +117,11 @@ impl DamApi {
     /// The service.
     pub fn service(&self) -> &ImageService {
         &self.service
+    }
+
+    /// The public base path ([`DamApi::with_public_base_path`]).
+    pub fn public_base(&self) -> &BasePath {
+        &self.public_base
     }
 
     /// The base of every problem's `type` (the service's).
@@ -302,19 +307,25 @@ async fn delete_image(State(api): State<Arc<Shared>>, request: Request) -> Respo
 }
 
 async fn list_method_not_allowed(State(api): State<Arc<Shared>>, request: Request) -> Response {
-    method_not_allowed(&api, request, ALLOW_LIST)
+    method_not_allowed(&api.service, &api.public_base, request, ALLOW_LIST)
 }
 
 async fn delete_method_not_allowed(State(api): State<Arc<Shared>>, request: Request) -> Response {
-    method_not_allowed(&api, request, ALLOW_DELETE)
+    method_not_allowed(&api.service, &api.public_base, request, ALLOW_DELETE)
 }
 
-fn method_not_allowed(api: &Shared, request: Request, allow: &'static str) -> Response {
+/// The 405 problem of §8 with `Allow`, for a route that answers only `allow`.
+pub(crate) fn method_not_allowed(
+    service: &ImageService,
+    public_base: &BasePath,
+    request: Request,
+    allow: &'static str,
+) -> Response {
     let (parts, _body) = request.into_parts();
     let method: &Method = &parts.method;
     let problem = ProblemDetails::method_not_allowed(
-        &api.service.config().problem_type_base,
-        &api.instance(&parts),
+        &service.config().problem_type_base,
+        &public_base.join(client_path(&parts.extensions, &parts.uri)),
         method.as_str(),
         allow,
     );

@@ -1,17 +1,16 @@
 //! Every cross-cutting concern of the HTTP face, configured in one place: the body limit
 //! (413), the time limit (503), panic catching (500), the guarantee that every error answer is
-//! a problem document, and the request log with its request id.
+//! a problem document, the HTTP metrics, and the request log with its request id.
 //!
 //! They are separate from the routes: a host applies them to DAM's router only, to its whole
 //! application, or not at all.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::header::ALLOW;
-use axum::http::{Extensions, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::{Extensions, HeaderName, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -22,10 +21,7 @@ use tracing::Instrument;
 
 use crate::base_path::BasePath;
 use crate::problem::{is_problem, ProblemResponse};
-
-/// The header that carries the request id of a response (also in every log line of the
-/// request).
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+use crate::request_id::{RequestId, REQUEST_ID_HEADER};
 
 /// The longest path written to a request log line, in bytes; longer paths are cut.
 const LOGGED_PATH_MAX: usize = 200;
@@ -106,8 +102,8 @@ impl HttpLayers {
     }
 
     /// Wraps `router`'s routes (and its fallback, if it has one) in the layers, outermost
-    /// first: request log and id, the problem guarantee, panic catching, the time limit, the
-    /// body limit.
+    /// first: request log and id, metrics ([`crate::metrics`]), the problem guarantee, panic
+    /// catching, the time limit, the body limit.
     pub fn apply<S>(&self, router: Router<S>) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
@@ -125,6 +121,7 @@ impl HttpLayers {
             ))
             .layer(CatchPanicLayer::new())
             .layer(middleware::from_fn_with_state(context, ensure_problem))
+            .layer(middleware::from_fn(crate::metrics::record))
             .layer(middleware::from_fn(log_request))
     }
 }
@@ -167,21 +164,21 @@ async fn ensure_problem(
     problem
 }
 
-static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
-
-/// One log line per request: method, path, status, latency and a request id, which is also
-/// the `x-request-id` response header and a field of every line logged while the request runs.
+/// One log line per request: method, path, status, latency and the request id
+/// ([`RequestId`]), which is also the `X-Request-Id` response header, a field of every line
+/// logged while the request runs, and an extension of the request for the handlers.
 ///
 /// Deliberately absent: headers (credentials travel in them) and the query string.
-async fn log_request(request: Request, next: Next) -> Response {
-    let id = NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+async fn log_request(mut request: Request, next: Next) -> Response {
+    let id = RequestId::from_headers(request.headers());
+    request.extensions_mut().insert(id.clone());
     let method = request.method().clone();
     let path = truncated(
         client_path(request.extensions(), request.uri()),
         LOGGED_PATH_MAX,
     )
     .to_owned();
-    let span = tracing::info_span!("request", request_id = id);
+    let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -193,7 +190,7 @@ async fn log_request(request: Request, next: Next) -> Response {
             tracing::info!(%method, %path, status, latency_us, "request");
         }
     });
-    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+    if let Some(value) = id.header_value() {
         response
             .headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

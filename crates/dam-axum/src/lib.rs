@@ -10,8 +10,8 @@
 //! - [`TenantResolver`] is how a request's tenant is found: [`ApiKeyResolver`] (the
 //!   contract's `X-API-KEY`, the default), [`TenantFromExtensions`] (the host's middleware
 //!   resolved it), or the host's own.
-//! - [`HttpLayers`] are the body limit, time limit, panic catching, problem answers and
-//!   request log, to apply where the host wants them.
+//! - [`HttpLayers`] are the body limit, time limit, panic catching, problem answers, HTTP
+//!   [`metrics`] and request log with its [`RequestId`], to apply where the host wants them.
 //! - [`ProblemResponse`] is the RFC 9457 answer, usable in the host's own handlers.
 //! - [`RateLimit`] limits each tenant's requests per second ([`DamApi::with_rate_limit`]),
 //!   per process.
@@ -47,9 +47,12 @@
 mod api;
 mod base_path;
 mod layers;
+pub mod metrics;
 mod openapi;
+mod ops;
 mod problem;
 mod rate_limit;
+mod request_id;
 mod tenant;
 
 pub use api::{router, DamApi, DEFAULT_RETRY_AFTER};
@@ -57,10 +60,12 @@ pub use api::{router, DamApi, DEFAULT_RETRY_AFTER};
 /// needs no dependency of its own for it.
 pub use async_trait::async_trait;
 pub use base_path::{BasePath, BasePathError, MAX_BASE_PATH_BYTES};
-pub use layers::{HttpLayers, HttpLimits, REQUEST_ID_HEADER};
+pub use layers::{HttpLayers, HttpLimits};
 pub use openapi::{openapi, prefix_paths};
+pub use ops::PROMETHEUS_CONTENT_TYPE;
 pub use problem::ProblemResponse;
 pub use rate_limit::RateLimit;
+pub use request_id::{RequestId, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER};
 pub use tenant::{ApiKeyResolver, Refusal, TenantFromExtensions, TenantResolver, API_KEY_HEADER};
 /// The OpenAPI types of [`openapi`]'s document, re-exported so that a host needs no
 /// dependency of its own to merge or serve it.

@@ -80,17 +80,23 @@ impl Default for AppConfig {
     }
 }
 
-/// The whole application: the two routes and `/openapi.json` under `config.base_path`, the
-/// 404 problem for every other path (the prefix-less `/image` included), and DAM's layers
-/// around all of it.
+/// The whole application: the two routes, `/openapi.json`, the probes (`/livez`, `/readyz`)
+/// and `/metrics` (the process's Prometheus recorder, [`crate::metrics`]) under
+/// `config.base_path`, the 404 problem for every other path (the prefix-less `/image`
+/// included), and DAM's layers around all of it. The first call installs the process's
+/// Prometheus recorder.
 pub fn app(service: ImageService, config: &AppConfig) -> Router {
+    // Installed now, so that requests are counted before the first scrape.
+    crate::metrics::prometheus();
     let mut dam = DamApi::new(service).with_retry_after(config.retry_after);
     if let Some(n) = config.rate_limit {
         dam = dam.with_rate_limit(RateLimit::per_second(n));
     }
     let served = dam
         .router()
-        .merge(openapi::router(&config.base_path, dam.type_base()));
+        .merge(openapi::router(&config.base_path, dam.type_base()))
+        .merge(dam.ops_router())
+        .merge(dam.metrics_router(crate::metrics::render));
     let routes = if config.base_path.is_root() {
         served
     } else {

@@ -32,6 +32,7 @@ mod app;
 pub mod cli;
 pub mod demo;
 mod logging;
+pub mod metrics;
 pub mod openapi;
 mod server;
 pub mod startup;

@@ -202,6 +202,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         service_config.problem_type_base = base.clone();
     }
     let service = ImageService::with_config(stores.images, stores.keys, service_config);
+    crate::metrics::spawn_upkeep();
     let app = app(service, &config);
     let listen_error = |source| StartupError::Listen {
         addr: cli.listen.to_string(),

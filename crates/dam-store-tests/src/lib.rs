@@ -10,7 +10,7 @@
 //!   the reference semantics of `dam_core::testing` (`select`, `Filter::matches`).
 //! - [`conformance_suite!`]: expands to one `#[test]` per behaviour in the calling crate.
 //! - [`data`], [`query`], [`check`]: builders and assertions to reuse in an adapter's own
-//!   tests.
+//!   tests; [`logs`] and [`scrape`]: what was logged, and a metrics scrape, to assert on.
 //! - [`wrap`]: wrapper stores — [`wrap::Forwarding`] (passes every call through, keeps a guard
 //!   alive) and [`wrap::Faulty`] (fails chosen operations), used by the fault checks.
 //! - [`faults`]: what a storage failure must look like through the service (a clean 500,
@@ -64,6 +64,7 @@ pub mod faults;
 pub mod logs;
 pub mod model;
 pub mod query;
+pub mod scrape;
 pub mod strategies;
 pub mod wrap;
 

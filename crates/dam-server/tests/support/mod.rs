@@ -108,7 +108,6 @@ impl TestServer {
 
     /// A server with the application's own configuration (base path, `Retry-After`).
     pub async fn start_app(backend: Backend, config: ServiceConfig, app: AppConfig) -> TestServer {
-        let limits = app.limits.clone();
         let scratch = Scratch::new("inproc");
         let choice = match backend {
             Backend::Memory => StoreChoice::Memory,
@@ -118,6 +117,12 @@ impl TestServer {
         let fixture = Fixture::from_json(FIXTURE).expect("fixture");
         stores.seed.load_fixture(&fixture).await.expect("load");
         let service = ImageService::with_config(stores.images, stores.keys, config);
+        TestServer::serve(service, app, scratch).await
+    }
+
+    /// A server over `service` (whatever its stores), `scratch` removed when it is dropped.
+    pub async fn serve(service: ImageService, app: AppConfig, scratch: Scratch) -> TestServer {
+        let limits = app.limits.clone();
         let app = dam_server::app(service, &app);
         let listener = dam_server::bind("127.0.0.1:0".parse().expect("addr"))
             .await
@@ -218,11 +223,24 @@ impl Reply {
 
 /// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
 pub async fn request(addr: SocketAddr, method: &str, target: &str, key: Option<&[u8]>) -> Reply {
+    let headers: Vec<(&str, &[u8])> = key.map(|key| ("X-API-KEY", key)).into_iter().collect();
+    request_with(addr, method, target, &headers).await
+}
+
+/// Sends a request with these extra header lines (`Name: value`, as they are) on a fresh
+/// connection.
+pub async fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &[u8])],
+) -> Reply {
     let mut head =
         format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
-    if let Some(key) = key {
-        head.extend_from_slice(b"X-API-KEY: ");
-        head.extend_from_slice(key);
+    for (name, value) in headers {
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(b"\r\n");
