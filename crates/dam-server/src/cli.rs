@@ -314,6 +314,25 @@ mod tests {
         }
     }
 
+    /// §8: every option, today's and any added later, is also `DAM_` + its long name in upper
+    /// case with `_` for `-`.
+    #[test]
+    fn every_option_has_its_environment_variable() {
+        let command = Cli::command();
+        let mut options = 0;
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let expected = format!("DAM_{}", long.to_ascii_uppercase().replace('-', "_"));
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            assert_eq!(env.as_deref(), Some(expected.as_str()), "--{long}");
+            options += 1;
+        }
+        assert!(options >= 9, "{options} options");
+    }
+
     #[test]
     fn replicas_repeat_and_need_postgres() {
         let cli = parse(&[

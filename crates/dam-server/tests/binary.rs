@@ -335,6 +335,85 @@ fn the_postgres_url_is_never_printed() {
     }
 }
 
+/// Neither a URL that does not parse, nor an unreachable server, nor a server that refuses
+/// the database puts the password in a message or a log line, even at `RUST_LOG=trace`.
+#[test]
+fn a_bad_or_unreachable_postgres_url_never_shows_its_password() {
+    let mut urls = vec![
+        "postgres://dam:pa55word@127.0.0.1:notaport/db".to_string(),
+        "postgres://dam:pa55word@[::1/db".to_string(),
+        "postgres://dam:pa55word@127.0.0.1:1/db?sslmode=pa55word".to_string(),
+        "postgres://dam:pa55word@127.0.0.1:1/db?connect_timeout=x".to_string(),
+        "host=127.0.0.1 port=1 user=dam password=pa55word dbname=db".to_string(),
+        "host=127.0.0.1 port=1 user=dam password='pa55word dbname=db".to_string(),
+        "postgres://dam:pa55word@127.0.0.1:1/db".to_string(),
+    ];
+    // A server that answers, asked for a database it does not have.
+    if let Ok(test_url) = std::env::var("DAM_TEST_POSTGRES_URL") {
+        if let Some(rest) = test_url.strip_prefix("postgres://") {
+            let (auth, host_db) = rest.split_once('@').unwrap_or(("postgres", rest));
+            let user = auth.split(':').next().unwrap_or("postgres");
+            let host = host_db.split('/').next().unwrap_or(host_db);
+            urls.push(format!(
+                "postgres://{user}:pa55word@{host}/dam_no_such_database"
+            ));
+        }
+    }
+    for url in &urls {
+        for (args, envs) in [
+            (
+                vec!["--listen", "127.0.0.1:0"],
+                vec![("DAM_POSTGRES", url.as_str())],
+            ),
+            (vec!["--listen", "127.0.0.1:0", "--postgres", url], vec![]),
+        ] {
+            let mut envs = envs;
+            envs.push(("RUST_LOG", "trace"));
+            let out = run_with_env(&args, &envs);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{url}: {stderr}");
+            assert!(stderr.contains("postgres"), "{url}: {stderr}");
+            assert!(!stderr.contains("pa55word"), "{url}: {stderr}");
+            assert!(out.stdout.is_empty());
+        }
+    }
+}
+
+/// Every store and seed option works from the environment alone (§8).
+#[tokio::test]
+async fn store_seed_and_problem_options_come_from_the_environment() {
+    let scratch = Scratch::new("env-only");
+    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
+    let db = scratch.path("from-env.sqlite3");
+    let db_text = db.to_string_lossy().into_owned();
+    let server = Running::start(
+        &[],
+        &[
+            ("DAM_LISTEN", "127.0.0.1:0"),
+            ("DAM_DATABASE", db_text.as_str()),
+            ("DAM_FIXTURES", fixture.as_str()),
+            ("DAM_PROBLEM_TYPE_BASE", "https://example.org/problems"),
+        ],
+    );
+    let r = request(
+        server.addr,
+        "GET",
+        "/image?$count=true",
+        Some(ACME_KEY.as_bytes()),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["@count"], 7);
+    let r = request(server.addr, "GET", "/image", None).await;
+    assert_eq!(
+        r.json()["type"],
+        "https://example.org/problems/unauthorized"
+    );
+    let (code, _, _) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(db.exists(), "the database is where DAM_DATABASE says");
+}
+
 #[tokio::test]
 async fn demo_loads_a_tenant_with_the_demo_key() {
     let server = Running::start(&["--memory", "--demo", "--listen", "127.0.0.1:0"], &[]);
