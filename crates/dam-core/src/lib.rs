@@ -33,6 +33,8 @@ mod catalogue;
 mod error;
 mod fixture;
 mod image;
+#[cfg(feature = "metrics")]
+mod metered;
 mod problem;
 pub mod query;
 mod service;

@@ -19,6 +19,11 @@ pub use crate::query::eval::compare_images;
 pub use crate::query::lower::{Condition, Operand};
 pub use crate::query::model::{CmpOp, Field, ListQuery, Quantifier, SortKey, StringFunction};
 
+#[cfg(feature = "metrics")]
+pub use crate::metered::{
+    describe_store_metrics, MeteredStore, STORE_OPERATION_DURATION, STORE_OPERATION_ERRORS,
+};
+
 /// The error of every store operation. Callers match on meaning, never on a backend's error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -30,6 +30,7 @@ fn install() -> Option<PrometheusHandle> {
     match installed {
         Ok(handle) => {
             dam_axum::metrics::describe();
+            dam_core::store::describe_store_metrics();
             Some(handle)
         }
         Err(error) => {

@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dam_core::store::{ImageStore, KeyStore, SeedStore, StoreError};
+use dam_core::store::{ImageStore, KeyStore, MeteredStore, SeedStore, StoreError};
 use dam_core::{error_chain, Fixture, ImageService, ServiceConfig};
 use dam_store_memory::MemoryStore;
 use dam_store_postgres::{PostgresConfig, PostgresStore};
@@ -75,8 +75,9 @@ pub struct Stores {
 }
 
 impl Stores {
-    fn of<S: ImageStore + KeyStore + SeedStore + 'static>(store: S) -> Self {
-        let store = Arc::new(store);
+    /// `store` on every side, its operations recorded as metrics labelled `store` = `name`.
+    fn of<S: ImageStore + KeyStore + SeedStore + 'static>(name: &'static str, store: S) -> Self {
+        let store = Arc::new(MeteredStore::new(name, store));
         Stores {
             images: store.clone(),
             keys: store.clone(),
@@ -90,7 +91,7 @@ impl Stores {
 /// Errors: [`StartupError::Store`].
 pub async fn open_store(choice: &StoreChoice) -> Result<Stores, StartupError> {
     match choice {
-        StoreChoice::Memory => Ok(Stores::of(MemoryStore::new())),
+        StoreChoice::Memory => Ok(Stores::of("memory", MemoryStore::new())),
         StoreChoice::Sqlite(path) => open_sqlite(path),
         StoreChoice::Postgres { url, replicas } => open_postgres(url, replicas).await,
     }
@@ -102,7 +103,7 @@ fn open_sqlite(path: &Path) -> Result<Stores, StartupError> {
         store: "sqlite",
         reason: format!("{}: {}", path.display(), error_chain(&e)),
     })?;
-    Ok(Stores::of(store))
+    Ok(Stores::of("sqlite", store))
 }
 
 async fn open_postgres(url: &str, replicas: &[String]) -> Result<Stores, StartupError> {
@@ -121,7 +122,7 @@ async fn open_postgres(url: &str, replicas: &[String]) -> Result<Stores, Startup
             })?;
     }
     let store = PostgresStore::connect(config).await.map_err(|e| fail(&e))?;
-    Ok(Stores::of(store))
+    Ok(Stores::of("postgres", store))
 }
 
 /// Loads what the command line asks for into the store.

@@ -145,11 +145,32 @@ async fn a_scrape_after_requests_names_routes_and_stores_but_no_request_values()
         let expected = (expected.0.into(), expected.1.into(), expected.2.into());
         assert!(routes.contains(&expected), "{expected:?} not in {routes:?}");
     }
+    // Every storage operation of those requests, by store and operation.
+    assert_eq!(
+        scrape.types["dam_store_operation_duration_seconds"],
+        "histogram"
+    );
+    let operations: Vec<(&str, &str)> = scrape
+        .samples("dam_store_operation_duration_seconds_count")
+        .iter()
+        .filter_map(|s| Some((s.label("store")?, s.label("operation")?)))
+        .collect();
+    for expected in [
+        ("sqlite", "tenant_for_key"),
+        ("sqlite", "list"),
+        ("sqlite", "delete"),
+    ] {
+        assert!(
+            operations.contains(&expected),
+            "{expected:?} not in {operations:?}"
+        );
+    }
     // The buckets are the OpenTelemetry ones.
     let bounds: Vec<&str> = scrape
         .samples("http_server_request_duration_seconds_bucket")
         .iter()
-        .filter(|s| s.label("http_route") == Some("/dam/v2/livez"))
+        .filter(|s| s.label("http_route") == Some("/dam/v2/image"))
+        .filter(|s| s.label("http_response_status_code") == Some("401"))
         .filter_map(|s| s.label("le"))
         .collect();
     assert_eq!(
@@ -164,7 +185,7 @@ async fn a_scrape_after_requests_names_routes_and_stores_but_no_request_values()
             ACME_KEY,
             "not-a-known-key",
             "acme",
-            "tenant",
+            "private",
             "12345",
             "jpg",
             "$",
