@@ -102,6 +102,10 @@ impl ImageStore for VecStore {
         Ok(image.clone())
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.data().map(|_| ())
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         let mut data = self.data()?;
         let at = data

@@ -46,6 +46,10 @@ pub enum DamError {
     /// Storage failed (500). The cause is kept for logs, never shown in a response.
     #[error("The request could not be completed because of an internal error.")]
     Storage(#[source] StoreError),
+    /// The store does not answer, or not in time (503). The cause is kept for logs, never
+    /// shown in a response.
+    #[error("The service cannot reach its storage now. Retry later.")]
+    Unavailable(#[source] StoreError),
 }
 
 impl DamError {
@@ -59,6 +63,7 @@ impl DamError {
             DamError::ImageNotFound { .. } => ProblemKind::NotFound,
             DamError::ImageBeingProcessed { .. } => ProblemKind::Conflict,
             DamError::Storage(_) => ProblemKind::Internal,
+            DamError::Unavailable(_) => ProblemKind::Unavailable,
         }
     }
 

@@ -52,4 +52,4 @@ pub use problem::{
     ProblemDetails, ProblemError, ProblemKind, CONTENT_TYPE as PROBLEM_CONTENT_TYPE,
     DEFAULT_TYPE_BASE as DEFAULT_PROBLEM_TYPE_BASE,
 };
-pub use service::{ImageService, ListResponse, ServiceConfig};
+pub use service::{ImageService, ListResponse, ServiceConfig, READY_TIMEOUT};

@@ -132,6 +132,10 @@ impl<S: ImageStore> ImageStore for MeteredStore<S> {
             .await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.measured("ping", self.inner.ping()).await
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.measured("delete", self.inner.delete(tenant, id)).await
     }

@@ -24,6 +24,8 @@ pub enum ProblemKind {
     Conflict,
     /// 500 `internal` Internal Server Error.
     Internal,
+    /// 503 `unavailable` Service Unavailable (the store does not answer).
+    Unavailable,
 }
 
 impl ProblemKind {
@@ -36,6 +38,7 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => 405,
             ProblemKind::Conflict => 409,
             ProblemKind::Internal => 500,
+            ProblemKind::Unavailable => 503,
         }
     }
 
@@ -48,6 +51,7 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Conflict => "conflict",
             ProblemKind::Internal => "internal",
+            ProblemKind::Unavailable => "unavailable",
         }
     }
 
@@ -60,6 +64,7 @@ impl ProblemKind {
             ProblemKind::MethodNotAllowed => "Method Not Allowed",
             ProblemKind::Conflict => "Conflict",
             ProblemKind::Internal => "Internal Server Error",
+            ProblemKind::Unavailable => "Service Unavailable",
         }
     }
 }

@@ -12,6 +12,9 @@ use crate::problem::{ProblemDetails, DEFAULT_TYPE_BASE};
 use crate::query::parse_query_string;
 use crate::store::{ImageStore, KeyStore, StoreError};
 
+/// How long [`ImageService::ready`] waits for the store's answer.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Settings of the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceConfig {
@@ -250,11 +253,45 @@ impl ImageService {
             })
     }
 
-    /// The problem document of an error for `path`; storage failures are logged here with
-    /// their cause, which never reaches the document.
+    /// Whether the service can serve: the store answers [`ImageStore::ping`] within
+    /// [`READY_TIMEOUT`]. Otherwise [`DamError::Unavailable`], a 503 whose detail names no
+    /// cause; [`ImageService::problem`] turns it into its document and logs the cause. Runs
+    /// on a tokio runtime with its timer enabled (`enable_time`, or `enable_all`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dam_core::ImageService;
+    /// use dam_store_memory::MemoryStore;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = Arc::new(MemoryStore::new());
+    /// let service = ImageService::new(store.clone(), store);
+    /// assert!(service.ready().await.is_ok());
+    /// # });
+    /// ```
+    pub async fn ready(&self) -> Result<(), DamError> {
+        match tokio::time::timeout(READY_TIMEOUT, self.images.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(cause)) => Err(DamError::Unavailable(cause)),
+            Err(_) => Err(DamError::Unavailable(StoreError::backend(
+                "store",
+                format!("no answer to a ping within {READY_TIMEOUT:?}"),
+            ))),
+        }
+    }
+
+    /// The problem document of an error for `path`; storage failures (500) and an unreachable
+    /// store (503) are logged here, at error level, with their cause, which never reaches the
+    /// document.
     pub fn problem(&self, error: &DamError, path: &str) -> ProblemDetails {
-        if let DamError::Storage(cause) = error {
-            tracing::error!(error = %error_chain(cause), "storage failure");
+        match error {
+            DamError::Storage(cause) => {
+                tracing::error!(error = %error_chain(cause), "storage failure");
+            }
+            DamError::Unavailable(cause) => {
+                tracing::error!(error = %error_chain(cause), "storage unavailable");
+            }
+            _ => {}
         }
         error.to_problem(&self.config.problem_type_base, path)
     }

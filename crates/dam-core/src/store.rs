@@ -111,6 +111,12 @@ pub trait ImageStore: Send + Sync {
         at: Timestamp,
     ) -> Result<Image, StoreError>;
 
+    /// Whether the store answers: a trivial query that reads no tenant's data (`SELECT 1`, a
+    /// look at the lock). The service bounds it in time ([`crate::ImageService::ready`]).
+    ///
+    /// Errors: [`StoreError::Backend`] when the store cannot answer.
+    async fn ping(&self) -> Result<(), StoreError>;
+
     /// Deletes an image in one atomic step: check and delete cannot be separated by a status
     /// change or another delete.
     ///

@@ -801,3 +801,62 @@ async fn the_type_base_is_configurable() {
         "https://errors.example.org/dam/unauthorized"
     );
 }
+
+/// A store that never answers a ping (a server that accepts connections and then hangs).
+struct Hanging(MemoryStore);
+
+#[async_trait::async_trait]
+impl ImageStore for Hanging {
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        query: &dam_core::store::ListQuery,
+    ) -> Result<dam_core::store::ImagePage, StoreError> {
+        self.0.list(tenant, query).await
+    }
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+    ) -> Result<Option<dam_core::Image>, StoreError> {
+        self.0.get(tenant, id).await
+    }
+
+    async fn insert(
+        &self,
+        tenant: &TenantId,
+        image: dam_core::Image,
+    ) -> Result<dam_core::Image, StoreError> {
+        self.0.insert(tenant, image).await
+    }
+
+    async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: ImageId,
+        status: ImageStatus,
+        at: dam_core::Timestamp,
+    ) -> Result<dam_core::Image, StoreError> {
+        self.0.set_status(tenant, id, status, at).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        std::future::pending().await
+    }
+
+    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
+        self.0.delete(tenant, id).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_does_not_answer_within_the_bound_is_unavailable() {
+    let keys = Arc::new(MemoryStore::new());
+    let service = ImageService::new(Arc::new(Hanging(MemoryStore::new())), keys);
+    let error = service.ready().await.unwrap_err();
+    let problem = service.problem(&error, "/ready");
+    assert_eq!(problem.status, 503);
+    assert!(problem.problem_type.ends_with("/unavailable"));
+    assert!(!problem.detail.contains("ping"), "{}", problem.detail);
+}

@@ -149,6 +149,10 @@ impl ImageStore for MemoryStore {
         Ok(image.clone())
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read().map(|_| ())
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         let mut inner = self.write()?;
         let images = inner.tenants.get_mut(tenant).ok_or(StoreError::NotFound)?;

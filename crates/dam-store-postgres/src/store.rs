@@ -631,6 +631,15 @@ impl ImageStore for PostgresStore {
         .await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.bounded(async {
+            let client = self.client().await?;
+            client.simple_query("SELECT 1").await.map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.bounded(async {
             self.delete_image(tenant, id).await?;

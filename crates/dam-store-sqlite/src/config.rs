@@ -19,6 +19,10 @@ pub struct SqliteOptions {
     /// How long a statement waits for a lock another connection or process holds before it
     /// fails with [`dam_core::store::StoreError::Backend`] (default 5 s).
     pub busy_timeout: Duration,
+    /// How long an operation waits for a free connection of the pool before it fails with
+    /// [`dam_core::store::StoreError::Backend`] (default 5 s), so a burst of requests past the
+    /// pool's size gets an answer instead of a queue without end.
+    pub acquire_timeout: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -26,6 +30,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             readers: 4,
             busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -34,6 +39,12 @@ impl SqliteOptions {
     /// Sets [`SqliteOptions::readers`].
     pub fn readers(mut self, readers: usize) -> Self {
         self.readers = readers;
+        self
+    }
+
+    /// Sets [`SqliteOptions::acquire_timeout`].
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
         self
     }
 

@@ -41,6 +41,9 @@ pub(crate) enum AdapterError {
     /// The blocking task running a statement did not finish (it panicked or was cancelled).
     #[error("the database task did not finish: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// No connection of the pool became free in time (every one busy for longer).
+    #[error("no database connection became free within {0:?}")]
+    PoolTimeout(std::time::Duration),
     /// The pool was closed.
     #[error("the connection pool is closed")]
     PoolClosed,

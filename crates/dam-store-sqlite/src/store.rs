@@ -67,12 +67,12 @@ impl SqliteStore {
         schema::enable_wal(&conn)?;
         schema::migrate(&mut conn)?;
         schema::optimize(&conn);
-        let writer = Pool::new(writer_source, 1, options.busy_timeout, Some(conn));
+        let writer = Pool::new(writer_source, 1, &options, Some(conn));
         let reader_source = Source::File {
             path,
             read_only: true,
         };
-        let readers = Pool::new(reader_source, options.readers, options.busy_timeout, None);
+        let readers = Pool::new(reader_source, options.readers, &options, None);
         Ok(SqliteStore {
             writer: Arc::new(writer),
             readers: Arc::new(readers),
@@ -89,12 +89,7 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(AdapterError::from)?;
         schema::configure(&conn, options.busy_timeout)?;
         schema::migrate(&mut conn)?;
-        let pool = Arc::new(Pool::new(
-            Source::Memory,
-            1,
-            options.busy_timeout,
-            Some(conn),
-        ));
+        let pool = Arc::new(Pool::new(Source::Memory, 1, &options, Some(conn)));
         Ok(SqliteStore {
             writer: Arc::clone(&pool),
             readers: pool,
@@ -153,6 +148,16 @@ impl ImageStore for SqliteStore {
         Ok(self
             .writer
             .run(move |conn| set_status(conn, &tenant, id.get(), status, at))
+            .await?)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self
+            .readers
+            .run(|conn| {
+                conn.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?;
+                Ok(())
+            })
             .await?)
     }
 

@@ -73,3 +73,24 @@ fn forbidden(key: &str, extra: &[&str]) -> Vec<String> {
     );
     words
 }
+
+/// Asserts that `problem` is the 503 of an unreachable store: no `errors`, and a document that
+/// names neither the adapter `store` nor any of `extra` nor SQL.
+///
+/// # Panics
+/// With the document and the word it holds.
+pub fn assert_generic_503(problem: &ProblemDetails, store: &str, extra: &[&str]) {
+    assert_eq!(problem.status, 503, "{problem:?}");
+    assert!(problem.errors.is_none(), "{problem:?}");
+    let body = serde_json::to_string(problem).unwrap_or_default();
+    assert!(
+        !body.contains(store),
+        "the problem document names {store:?}:\n{body}"
+    );
+    for word in SQL_WORDS.iter().chain(extra) {
+        assert!(
+            !body.contains(word),
+            "the problem document holds {word:?}:\n{body}"
+        );
+    }
+}

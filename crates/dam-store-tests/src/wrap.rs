@@ -59,6 +59,8 @@ pub enum Operation {
     SetStatus,
     /// [`ImageStore::delete`].
     Delete,
+    /// [`ImageStore::ping`].
+    Ping,
     /// [`KeyStore::tenant_for_key`].
     TenantForKey,
     /// [`SeedStore::load_fixture`].
@@ -69,12 +71,13 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::List,
         Operation::Get,
         Operation::Insert,
         Operation::SetStatus,
         Operation::Delete,
+        Operation::Ping,
         Operation::TenantForKey,
         Operation::LoadFixture,
         Operation::IsEmpty,
@@ -177,6 +180,11 @@ macro_rules! forward {
             ) -> Result<Image, StoreError> {
                 $before(self, Operation::SetStatus)?;
                 self.$inner.set_status(tenant, id, status, at).await
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                $before(self, Operation::Ping)?;
+                self.$inner.ping().await
             }
 
             async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {

@@ -207,6 +207,10 @@ impl ImageStore for Mutant {
         self.inner.set_status(tenant, id, status, at).await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         match self.mutation {
             Mutation::DeleteIgnoresLock => {

@@ -42,7 +42,9 @@ const fn row(name: &'static str, kind: ProblemKind, detail_has: &'static str) ->
     }
 }
 
-use ProblemKind::{Conflict, Internal, MethodNotAllowed, NotFound, Unauthorized, Validation};
+use ProblemKind::{
+    Conflict, Internal, MethodNotAllowed, NotFound, Unauthorized, Unavailable, Validation,
+};
 
 /// THE TABLE: every distinct error, with its status, slug, title and reason.
 const ROWS: &[Row] = &[
@@ -162,6 +164,7 @@ const ROWS: &[Row] = &[
     row("image-being-processed", Conflict, "being processed"),
     // storage, any operation
     row("storage-failure", Internal, "internal error"),
+    row("store-unavailable", Unavailable, "cannot reach its storage"),
     // §8 outside the two operations
     row("unknown-path", NotFound, "No resource exists at this path"),
     row(
@@ -188,6 +191,7 @@ fn dam_row(error: &DamError) -> &'static Row {
         DamError::ImageNotFound { .. } => "image-not-found",
         DamError::ImageBeingProcessed { .. } => "image-being-processed",
         DamError::Storage(_) => "storage-failure",
+        DamError::Unavailable(_) => "store-unavailable",
     })
 }
 
@@ -249,6 +253,7 @@ fn kind_row(kind: ProblemKind) -> &'static Row {
         ProblemKind::MethodNotAllowed => "method-not-allowed",
         ProblemKind::Conflict => "image-being-processed",
         ProblemKind::Internal => "storage-failure",
+        ProblemKind::Unavailable => "store-unavailable",
     })
 }
 
@@ -324,6 +329,10 @@ impl ImageStore for TableStore {
         Ok(image.clone())
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.fail()
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.fail()?;
         let mut images = self.lock()?;
@@ -393,6 +402,8 @@ enum Request {
     FailingDelete {
         id: i64,
     },
+    /// A readiness check of a failing store.
+    NotReady,
     /// Problems made outside the service (by the HTTP layer).
     UnknownPath {
         path: String,
@@ -742,6 +753,7 @@ fn strategy(name: &str) -> Option<BoxedStrategy<Request>> {
                 id: (k * 5 + if up { 3 } else { 2 }).to_string(),
             })
             .boxed(),
+        "store-unavailable" => Just(Request::NotReady).boxed(),
         "storage-failure" => prop_oneof![
             Just(Request::FailingList),
             (1i64..100).prop_map(|id| Request::FailingDelete { id }),
@@ -817,6 +829,12 @@ async fn run(request: &Request) -> (Option<DamError>, ProblemDetails, String) {
                 .err();
             (err, problem.expect("a problem"), path)
         }
+        Request::NotReady => {
+            let path = "/ready".to_string();
+            let err = broken.ready().await.err();
+            let problem = err.as_ref().map(|e| broken.problem(e, &path));
+            (err, problem.expect("a problem"), path)
+        }
         Request::UnknownPath { path } => (
             None,
             ProblemDetails::unknown_path(DEFAULT_TYPE_BASE, path),
@@ -835,6 +853,7 @@ async fn run(request: &Request) -> (Option<DamError>, ProblemDetails, String) {
 
 fn check(row: &Row, request: &Request) -> Result<(), TestCaseError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let (err, problem, instance) = runtime.block_on(run(request));
@@ -889,6 +908,7 @@ fn every_row_has_a_strategy_and_names_are_unique() {
         MethodNotAllowed,
         Conflict,
         Internal,
+        Unavailable,
     ] {
         assert_eq!(kind_row(kind).status, kind.status());
         assert_eq!(kind_row(kind).slug, kind.slug());

@@ -170,6 +170,10 @@ impl ImageStore for TestStore {
         self.store.set_status(tenant, id, status, at).await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.store.delete(tenant, id).await
     }

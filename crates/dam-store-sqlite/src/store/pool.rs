@@ -13,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
+use crate::config::SqliteOptions;
 use crate::error::{AdapterError, OpError};
 use crate::schema;
 
@@ -33,6 +34,8 @@ pub(crate) enum Source {
 pub(crate) struct Pool {
     source: Source,
     busy_timeout: Duration,
+    /// How long `run` waits for a free connection.
+    acquire_timeout: Duration,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
 }
@@ -42,12 +45,13 @@ impl Pool {
     pub(crate) fn new(
         source: Source,
         size: usize,
-        busy_timeout: Duration,
+        options: &SqliteOptions,
         first: Option<Connection>,
     ) -> Self {
         Pool {
             source,
-            busy_timeout,
+            busy_timeout: options.busy_timeout,
+            acquire_timeout: options.acquire_timeout,
             idle: Mutex::new(first.into_iter().collect()),
             permits: Arc::new(Semaphore::new(size.max(1))),
         }
@@ -102,10 +106,11 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, OpError> + Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| AdapterError::PoolClosed)?;
+        let waiting = Arc::clone(&self.permits).acquire_owned();
+        let permit = match tokio::time::timeout(self.acquire_timeout, waiting).await {
+            Ok(permit) => permit.map_err(|_| AdapterError::PoolClosed)?,
+            Err(_) => return Err(AdapterError::PoolTimeout(self.acquire_timeout).into()),
+        };
         let pool = Arc::clone(self);
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -136,5 +141,43 @@ fn without_path(error: rusqlite::Error, path: &Path) -> rusqlite::Error {
             rusqlite::Error::SqliteFailure(code, Some(msg))
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With every connection taken, an operation waits at most the acquire timeout, then fails
+    /// with a backend error; once a connection is free again, operations run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiting_for_a_connection_is_bounded() {
+        let options = SqliteOptions::default().acquire_timeout(Duration::from_millis(20));
+        let first = Connection::open_in_memory().unwrap();
+        let pool = Arc::new(Pool::new(Source::Memory, 1, &options, Some(first)));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (taken, is_taken) = tokio::sync::oneshot::channel::<()>();
+        let holder = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                pool.run(move |_| {
+                    let _ = taken.send(());
+                    let _ = released.recv();
+                    Ok(())
+                })
+                .await
+            })
+        };
+        is_taken.await.unwrap();
+        let waited = pool.run(|_| Ok(())).await;
+        assert!(
+            matches!(waited, Err(OpError::Adapter(AdapterError::PoolTimeout(_)))),
+            "{waited:?}"
+        );
+        let error = dam_core::store::StoreError::from(waited.unwrap_err());
+        assert!(matches!(error, dam_core::store::StoreError::Backend { .. }));
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        assert!(pool.run(|_| Ok(())).await.is_ok());
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use dam_core::store::ImageStore;
 use dam_core::{ImageService, ProblemKind};
 
 use super::standard;
@@ -58,4 +59,50 @@ pub async fn storage_failures_are_clean_500s<F: StoreFactory>(factory: F) {
         .list_images(Some(key.as_bytes()), None, "/image")
         .await;
     assert!(healed.is_ok(), "after healing: {healed:?}");
+}
+
+/// A store that answers pings makes the service ready; one whose ping fails makes
+/// [`ImageService::ready`] a 503 `unavailable` problem whose document names no cause, and the
+/// cause is logged once at error level where the error becomes that document.
+pub async fn ready_follows_ping<F: StoreFactory>(factory: F) {
+    let store = factory.create().await;
+    if let Err(e) = store.ping().await {
+        panic!("a fresh store does not answer a ping: {e:?}");
+    }
+    let faulty = Arc::new(Faulty::new(store));
+    let service = ImageService::new(faulty.clone(), faulty.clone());
+    assert!(
+        service.ready().await.is_ok(),
+        "a store that answers is ready"
+    );
+    faulty.fail(&[Operation::Ping]);
+    let (logs, _guard) = Logs::capture("info");
+    let Err(error) = service.ready().await else {
+        panic!("a store whose ping fails is reported ready");
+    };
+    let problem = service.problem(&error, "/ready");
+    assert_eq!(
+        (problem.status, problem.title.as_str()),
+        (503, ProblemKind::Unavailable.title())
+    );
+    assert!(
+        problem.problem_type.ends_with("/unavailable"),
+        "{problem:?}"
+    );
+    crate::faults::assert_generic_503(&problem, FAULTY, &[INJECTED_CAUSE]);
+    let text = logs.text();
+    assert_eq!(
+        text.lines().filter(|l| l.contains("ERROR")).count(),
+        1,
+        "one error line with the cause:\n{text}"
+    );
+    assert!(
+        text.contains(INJECTED_CAUSE),
+        "the cause is logged:\n{text}"
+    );
+    faulty.heal();
+    assert!(
+        service.ready().await.is_ok(),
+        "ready again once the store answers"
+    );
 }

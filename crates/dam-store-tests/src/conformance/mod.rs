@@ -71,6 +71,7 @@ macro_rules! __check_list {
             tenants::fixture_clash_is_refused_atomically,
             tenants::is_empty_tracks_images,
             faults::storage_failures_are_clean_500s,
+            faults::ready_follows_ping,
         }
     };
 }
