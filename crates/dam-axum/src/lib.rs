@@ -62,7 +62,7 @@ pub use async_trait::async_trait;
 pub use base_path::{BasePath, BasePathError, MAX_BASE_PATH_BYTES};
 pub use layers::{HttpLayers, HttpLimits};
 pub use openapi::{openapi, prefix_paths};
-pub use ops::PROMETHEUS_CONTENT_TYPE;
+pub use ops::{ops_openapi, PROMETHEUS_CONTENT_TYPE};
 pub use problem::ProblemResponse;
 pub use rate_limit::RateLimit;
 pub use request_id::{RequestId, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER};

@@ -10,9 +10,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use dam_core::ImageService;
+use utoipa::openapi::content::{Content, ContentBuilder};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, Paths};
+use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{OpenApi, OpenApiBuilder, Ref};
 
 use crate::api::{method_not_allowed, ALLOW_LIST};
 use crate::base_path::BasePath;
+use crate::layers::client_path;
+use crate::problem::ProblemResponse;
 use crate::DamApi;
 
 /// The media type of the Prometheus text exposition format (§9.2).
@@ -57,6 +65,7 @@ impl DamApi {
         let ops = self.ops();
         Router::new()
             .route("/livez", get(livez).fallback(get_only))
+            .route("/readyz", get(readyz).fallback(get_only))
             .with_state(ops)
     }
 
@@ -111,6 +120,104 @@ impl DamApi {
 async fn livez() -> Response {
     json_ok()
 }
+
+/// `GET /readyz`: 200 when the store answers [`ImageService::ready`], else its 503 problem
+/// (the cause goes to the log through [`ImageService::problem`], never to the document).
+async fn readyz(State(ops): State<Arc<Ops>>, request: Request) -> Response {
+    match ops.service.ready().await {
+        Ok(()) => json_ok(),
+        Err(error) => {
+            let (parts, _body) = request.into_parts();
+            let instance = ops
+                .public_base
+                .join(client_path(&parts.extensions, &parts.uri));
+            ProblemResponse::from(ops.service.problem(&error, &instance)).into_response()
+        }
+    }
+}
+
+/// The OpenAPI 3.1 paths of the probes ([`DamApi::ops_router`]: `/livez`, `/readyz`) and the
+/// scrape ([`DamApi::metrics_router`]: `/metrics`) at the root, to merge into
+/// [`crate::openapi`]'s document (whose components it refers to) when a host serves them:
+///
+/// ```
+/// let mut document = dam_axum::openapi();
+/// document.merge(dam_axum::ops_openapi());
+/// assert!(document.paths.paths.contains_key("/readyz"));
+/// ```
+pub fn ops_openapi() -> OpenApi {
+    let json_ok = |description: &str| {
+        let content = ContentBuilder::new()
+            .schema(Some(Object::with_type(Type::Object)))
+            .example(Some(serde_json::json!({ "status": "ok" })))
+            .build();
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", content)
+            .build()
+    };
+    let unavailable = ResponseBuilder::new()
+        .description("The store does not answer (the cause is in the server's log).")
+        .content(
+            "application/problem+json",
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
+        .build();
+    let scrape = ResponseBuilder::new()
+        .description("The metrics of the process's recorder.")
+        .content(
+            PROMETHEUS_CONTENT_TYPE,
+            Content::new(Some(Object::with_type(Type::String))),
+        )
+        .build();
+    let routes = [
+        (
+            "/livez",
+            "livez",
+            "Liveness",
+            "200 while the process serves requests; touches no store.",
+            vec![("200", json_ok("The process serves requests."))],
+        ),
+        (
+            "/readyz",
+            "readyz",
+            "Readiness",
+            "200 when the store answers a trivial query within 2 seconds, else a 503 problem \
+             (`unavailable`) that names no cause.",
+            vec![("200", json_ok("The store answers.")), ("503", unavailable)],
+        ),
+        (
+            "/metrics",
+            "metrics",
+            "Metrics",
+            "The Prometheus text exposition format (§9.2).",
+            vec![("200", scrape)],
+        ),
+    ];
+    let mut paths = Paths::new();
+    for (path, id, summary, description, responses) in routes {
+        let operation = OperationBuilder::new()
+            .operation_id(Some(id))
+            .tag(OPERATIONS_TAG)
+            .summary(Some(summary))
+            .description(Some(description))
+            .responses(
+                ResponsesBuilder::new()
+                    .responses_from_iter(responses)
+                    .build(),
+            )
+            .build();
+        paths.add_path_operation(path, vec![HttpMethod::Get], operation);
+    }
+    let tag = TagBuilder::new()
+        .name(OPERATIONS_TAG)
+        .description(Some("Serving the API (§9), no key needed"))
+        .build();
+    OpenApiBuilder::new().paths(paths).tags(Some([tag])).build()
+}
+
+/// The tag of the operator's routes in the OpenAPI document.
+pub const OPERATIONS_TAG: &str = "operations";
 
 fn json_ok() -> Response {
     (

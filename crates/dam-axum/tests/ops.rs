@@ -12,6 +12,7 @@ use dam_core::store::SeedStore;
 use dam_core::{Fixture, ImageService};
 use dam_store_memory::MemoryStore;
 use dam_store_tests::scrape::Scrape;
+use dam_store_tests::wrap::{Faulty, Operation};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use support::{send, Answer};
 
@@ -71,12 +72,38 @@ async fn livez_answers_get_and_head_without_a_key() {
 }
 
 #[tokio::test]
+async fn readyz_follows_the_store_and_names_no_cause() {
+    let store = Arc::new(Faulty::new(Arc::new(MemoryStore::new())));
+    let dam = DamApi::new(ImageService::new(store.clone(), store.clone()));
+    let app = nested(&dam);
+    let answer = send(&app, "GET", "/api/dam/readyz", &[]).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json()["status"], "ok");
+
+    store.fail(&[Operation::Ping]);
+    let answer = send(&app, "GET", "/api/dam/readyz", &[]).await;
+    let problem = answer.problem(503, "unavailable", "Service Unavailable", "/api/dam/readyz");
+    let text = problem.to_string();
+    assert!(!text.contains("secret-store"), "no cause in {text}");
+    assert!(!text.contains("SELECT"), "no cause in {text}");
+    // Liveness never asks the store.
+    assert_eq!(send(&app, "GET", "/api/dam/livez", &[]).await.status, 200);
+
+    store.heal();
+    assert_eq!(send(&app, "GET", "/api/dam/readyz", &[]).await.status, 200);
+    let answer = send(&app, "HEAD", "/api/dam/readyz", &[]).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.is_empty());
+}
+
+#[tokio::test]
 async fn probes_and_scrape_refuse_other_methods_with_405_and_allow() {
     let dam = dam().await;
     let app = nested(&dam).merge(dam.metrics_router(String::new));
     for (method, target) in [
         ("POST", "/api/dam/livez"),
         ("DELETE", "/api/dam/livez"),
+        ("POST", "/api/dam/readyz"),
         ("PUT", "/metrics"),
     ] {
         let answer = send(&app, method, target, &[]).await;

@@ -32,6 +32,7 @@ struct ServerDoc;
 /// under `base`.
 pub fn document(base: &BasePath) -> Document {
     let mut document = dam_axum::openapi();
+    document.merge(dam_axum::ops_openapi());
     document.merge(ServerDoc::openapi());
     dam_axum::prefix_paths(document, base)
 }

@@ -67,7 +67,10 @@ async fn the_document_describes_every_route_its_parameters_and_answers() {
         [
             ("/image", vec!["get", "head"]),
             ("/image/{id}", vec!["delete"]),
+            ("/livez", vec!["get"]),
+            ("/metrics", vec!["get"]),
             ("/openapi.json", vec!["get"]),
+            ("/readyz", vec!["get"]),
         ]
     );
     let list = &doc["paths"]["/image"]["get"];
@@ -129,7 +132,17 @@ async fn the_document_describes_every_route_its_parameters_and_answers() {
         serde_json::json!({ "type": "apiKey", "in": "header", "name": "X-API-KEY",
             "description": "The tenant's API key: 1–256 visible ASCII characters." })
     );
-    assert!(doc["paths"]["/openapi.json"]["get"]["security"].is_null());
+    for operator in ["/openapi.json", "/livez", "/readyz", "/metrics"] {
+        assert!(
+            doc["paths"][operator]["get"]["security"].is_null(),
+            "{operator}"
+        );
+    }
+    let readyz = &doc["paths"]["/readyz"]["get"]["responses"];
+    assert_eq!(
+        readyz["503"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
 }
 
 /// Under `--base-path` every path of the document is under the prefix, and so is the
@@ -149,7 +162,10 @@ async fn the_document_follows_the_base_path() {
         [
             "/dam/v2/image",
             "/dam/v2/image/{id}",
-            "/dam/v2/openapi.json"
+            "/dam/v2/livez",
+            "/dam/v2/metrics",
+            "/dam/v2/openapi.json",
+            "/dam/v2/readyz"
         ]
     );
     assert_eq!(s.get("/openapi.json", None).await.status, 404);

@@ -45,7 +45,7 @@ async fn probes_and_metrics_answer_without_a_key_under_the_base_path_too() {
     let root = TestServer::start(Backend::Memory).await;
     let prefixed = base_path_server("/dam/v2").await;
     for (server, prefix) in [(&root, ""), (&prefixed, "/dam/v2")] {
-        for probe in ["/livez"] {
+        for probe in ["/livez", "/readyz"] {
             let target = format!("{prefix}{probe}");
             let reply = server.get(&target, None).await;
             assert_eq!(
@@ -65,6 +65,7 @@ async fn probes_and_metrics_answer_without_a_key_under_the_base_path_too() {
         for (method, probe) in [
             ("POST", "/livez"),
             ("DELETE", "/livez"),
+            ("POST", "/readyz"),
             ("PUT", "/metrics"),
         ] {
             let target = format!("{prefix}{probe}");
@@ -78,7 +79,7 @@ async fn probes_and_metrics_answer_without_a_key_under_the_base_path_too() {
         }
     }
     // Under a base path, the prefix-less routes are 404 problems like any other path.
-    for target in ["/livez", "/metrics"] {
+    for target in ["/livez", "/readyz", "/metrics"] {
         prefixed
             .get(target, None)
             .await
