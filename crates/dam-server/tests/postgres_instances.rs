@@ -1,4 +1,4 @@
-//! Two `dam-server` processes on one PostgreSQL database (contract §4: delete is one atomic
+//! `dam-server` processes on PostgreSQL: two on one database (contract §4: delete is one atomic
 //! step even across processes). Needs `DAM_TEST_POSTGRES_URL`; without it the test says it
 //! was skipped, and under `CI=true` it fails.
 
@@ -208,4 +208,149 @@ async fn two_servers_on_one_database_delete_atomically() {
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .await
         .unwrap();
+}
+
+/// `url` with its database name replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut out = format!("{}/{database}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Sets whether PostgreSQL accepts connections to `database`; when refusing, ends the ones
+/// it has, so that the server's pooled connections die too.
+async fn allow_connections(admin: &tokio_postgres::Client, database: &str, allow: bool) {
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {database} ALLOW_CONNECTIONS {allow}"
+        ))
+        .await
+        .expect("alter database");
+    if !allow {
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&database],
+            )
+            .await
+            .expect("terminate backends");
+    }
+}
+
+/// Polls `GET target` until it answers `status`, for at most `within`: that answer.
+async fn answers_within(
+    addr: std::net::SocketAddr,
+    target: &str,
+    status: u16,
+    within: Duration,
+) -> Option<support::Reply> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if let Ok(reply) = tokio::time::timeout(left, request(addr, "GET", target, None)).await {
+            if reply.status == status {
+                return Some(reply);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// §9.1 against a real outage: PostgreSQL refuses the server's database (and ends its
+/// connections), then accepts it again. The same process goes unready within 2 s, answers
+/// lists with the generic 500 meanwhile, stays live, and is ready again within 5 s of the
+/// recovery, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_a_postgres_outage_and_recovers_without_a_restart() {
+    let Some(url) = database_url() else {
+        return;
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let database = format!("dam_test_outage_{}_{nanos:x}", std::process::id());
+    let (admin, connection) = tokio_postgres::connect(&url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at DAM_TEST_POSTGRES_URL does not answer: {e}"));
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!("CREATE DATABASE {database}"))
+        .await
+        .expect("create database");
+    let server_url = with_database(&url, &database);
+    let server = Server::start(&[
+        "--postgres",
+        &server_url,
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let list = "/image?$top=1";
+    let demo_key = Some(b"demo-key".as_slice());
+    assert_eq!(
+        request(server.addr, "GET", "/readyz", None).await.status,
+        200
+    );
+    assert_eq!(
+        request(server.addr, "GET", list, demo_key).await.status,
+        200
+    );
+
+    allow_connections(&admin, &database, false).await;
+    let unready = answers_within(server.addr, "/readyz", 503, Duration::from_secs(2))
+        .await
+        .expect("/readyz answers 503 within 2 s of the outage");
+    let problem = unready.problem(503, "unavailable", "Service Unavailable", "/readyz");
+    let text = problem.to_string();
+    for secret in [database.as_str(), "connections", "postgres"] {
+        assert!(!text.contains(secret), "{secret:?} in {text}");
+    }
+    for _ in 0..3 {
+        request(server.addr, "GET", list, demo_key).await.problem(
+            500,
+            "internal",
+            "Internal Server Error",
+            "/image",
+        );
+        assert_eq!(
+            request(server.addr, "GET", "/livez", None).await.status,
+            200
+        );
+        assert_eq!(
+            request(server.addr, "GET", "/readyz", None).await.status,
+            503
+        );
+    }
+
+    allow_connections(&admin, &database, true).await;
+    answers_within(server.addr, "/readyz", 200, Duration::from_secs(5))
+        .await
+        .expect("/readyz answers 200 within 5 s of the recovery");
+    assert_eq!(
+        request(server.addr, "GET", list, demo_key).await.status,
+        200
+    );
+    assert_eq!(
+        request(server.addr, "GET", "/livez", None).await.status,
+        200
+    );
+
+    drop(server);
+    admin
+        .batch_execute(&format!("DROP DATABASE {database} WITH (FORCE)"))
+        .await
+        .expect("drop database");
 }
