@@ -78,6 +78,25 @@ impl Drop for Server {
     }
 }
 
+/// A connection to the server at `url` for the test's own statements, and a `kind`
+/// (`SCHEMA`, `DATABASE`) of the test's own made there: its name, `prefix` made unique to
+/// this process and moment.
+async fn admin_and_own(url: &str, kind: &str, prefix: &str) -> (tokio_postgres::Client, String) {
+    let (admin, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at DAM_TEST_POSTGRES_URL does not answer: {e}"));
+    tokio::spawn(connection);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("{prefix}_{}_{nanos:x}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE {kind} {name}"))
+        .await
+        .unwrap_or_else(|e| panic!("CREATE {kind} {name}: {e}"));
+    (admin, name)
+}
+
 fn fixture_json() -> String {
     let images: Vec<String> = (1..=IMAGES)
         .map(|n| {
@@ -98,18 +117,7 @@ async fn two_servers_on_one_database_delete_atomically() {
     let Some(url) = database_url() else {
         return;
     };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let schema = format!("dam_test_srv_{}_{nanos:x}", std::process::id());
-    let (admin, connection) = tokio_postgres::connect(&url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at DAM_TEST_POSTGRES_URL does not answer: {e}"));
-    tokio::spawn(connection);
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
+    let (admin, schema) = admin_and_own(&url, "SCHEMA", "dam_test_srv").await;
 
     // Both servers see only the test's schema, through the URL's startup options.
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -278,18 +286,7 @@ async fn readiness_follows_a_postgres_outage_and_recovers_without_a_restart() {
     let Some(url) = database_url() else {
         return;
     };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let database = format!("dam_test_outage_{}_{nanos:x}", std::process::id());
-    let (admin, connection) = tokio_postgres::connect(&url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at DAM_TEST_POSTGRES_URL does not answer: {e}"));
-    tokio::spawn(connection);
-    admin
-        .batch_execute(&format!("CREATE DATABASE {database}"))
-        .await
-        .expect("create database");
+    let (admin, database) = admin_and_own(&url, "DATABASE", "dam_test_outage").await;
     let server_url = with_database(&url, &database);
     let server = Server::start(&[
         "--postgres",
