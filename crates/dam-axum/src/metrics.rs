@@ -40,6 +40,8 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
+use dam_core::store::PoolStatus;
+use dam_core::ImageService;
 use metrics::{describe_gauge, describe_histogram, gauge, histogram, Gauge, Unit};
 
 /// Histogram of the time from a request's arrival to its response's head, in seconds.
@@ -50,6 +52,51 @@ pub const HTTP_ACTIVE_REQUESTS: &str = "http_server_active_requests";
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 /// The `http_request_method` of a method outside the standard ones.
 pub const OTHER_METHOD: &str = "_OTHER";
+
+/// A pool gauge: its name, its description, and how it reads a [`PoolStatus`].
+pub type PoolGauge = (&'static str, &'static str, fn(&PoolStatus) -> usize);
+
+/// Gauges of the store's connection pools (labels `store`, `pool`), set from
+/// [`ImageService::pools`] by [`record_pools`] — at each scrape of
+/// [`crate::DamApi::metrics_router`]: `(name, description, value)`.
+pub const POOL_GAUGES: [PoolGauge; 5] = [
+    (
+        "dam_store_pool_max_size",
+        "The most connections the pool opens.",
+        |p| p.max_size,
+    ),
+    (
+        "dam_store_pool_size",
+        "Connections open now, in use or idle.",
+        |p| p.size,
+    ),
+    (
+        "dam_store_pool_available",
+        "Open connections idle now.",
+        |p| p.available,
+    ),
+    (
+        "dam_store_pool_in_use",
+        "Connections running an operation now.",
+        PoolStatus::in_use,
+    ),
+    (
+        "dam_store_pool_waiting",
+        "Operations waiting for a connection now.",
+        |p| p.waiting,
+    ),
+];
+
+/// Sets the pool gauges ([`POOL_GAUGES`]) from the service's store, now. The scrape route of
+/// [`crate::DamApi::metrics_router`] calls it before rendering; a host that scrapes through its
+/// own route calls it there. A store without pools (memory) sets none.
+pub fn record_pools(service: &ImageService) {
+    for status in service.pools() {
+        for (name, _, value) in POOL_GAUGES {
+            gauge!(name, "store" => status.store, "pool" => status.pool).set(value(&status) as f64);
+        }
+    }
+}
 
 /// The bucket bounds of the duration histograms, in seconds: the OpenTelemetry semantic
 /// conventions' advice for `http.server.request.duration`.
@@ -70,6 +117,9 @@ pub fn describe() {
         Unit::Count,
         "Number of active HTTP server requests."
     );
+    for (name, description, _) in POOL_GAUGES {
+        describe_gauge!(name, Unit::Count, description);
+    }
 }
 
 /// The `http_request_method` label: a standard method's name, else [`OTHER_METHOD`], so that a

@@ -91,7 +91,9 @@ impl DamApi {
         S: Clone + Send + Sync + 'static,
         F: Fn() -> String + Clone + Send + Sync + 'static,
     {
+        let service = self.service().clone();
         let scrape = move || {
+            crate::metrics::record_pools(&service);
             let text = render();
             async move {
                 (

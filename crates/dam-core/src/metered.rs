@@ -9,7 +9,7 @@ use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use crate::auth::KeyDigest;
 use crate::fixture::Fixture;
 use crate::image::{Image, ImageId, ImageStatus, TenantId, Timestamp};
-use crate::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use crate::store::{ImagePage, ImageStore, KeyStore, ListQuery, PoolStatus, SeedStore, StoreError};
 
 /// Histogram of the duration of each storage operation, in seconds; labels `store` and
 /// `operation`.
@@ -138,6 +138,10 @@ impl<S: ImageStore> ImageStore for MeteredStore<S> {
 
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
         self.measured("delete", self.inner.delete(tenant, id)).await
+    }
+
+    fn pools(&self) -> Vec<PoolStatus> {
+        self.inner.pools()
     }
 }
 

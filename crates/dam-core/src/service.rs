@@ -10,7 +10,7 @@ use crate::error::{error_chain, DamError};
 use crate::image::{Image, ImageId, ImageStatus, TenantId, Timestamp};
 use crate::problem::{ProblemDetails, DEFAULT_TYPE_BASE};
 use crate::query::parse_query_string;
-use crate::store::{ImageStore, KeyStore, StoreError};
+use crate::store::{ImageStore, KeyStore, PoolStatus, StoreError};
 
 /// How long [`ImageService::ready`] waits for the store's answer.
 pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -278,6 +278,12 @@ impl ImageService {
                 format!("no answer to a ping within {READY_TIMEOUT:?}"),
             ))),
         }
+    }
+
+    /// The state of the image store's connection pools ([`ImageStore::pools`]), for an
+    /// exporter's pool gauges.
+    pub fn pools(&self) -> Vec<PoolStatus> {
+        self.images.pools()
     }
 
     /// The problem document of an error for `path`; storage failures (500) and an unreachable

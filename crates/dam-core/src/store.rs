@@ -123,6 +123,58 @@ pub trait ImageStore: Send + Sync {
     /// Errors: [`StoreError::NotFound`] (missing, already deleted, or another tenant's);
     /// [`StoreError::BeingProcessed`] (status `Up`/`Re`, image kept); [`StoreError::Backend`].
     async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError>;
+
+    /// The state of the store's connection pools now, one entry a pool, for the pool gauges
+    /// of an exporter (§9.2). Cheap and non-blocking: counters read, no query. A store without
+    /// a pool (the default) has none.
+    fn pools(&self) -> Vec<PoolStatus> {
+        Vec::new()
+    }
+}
+
+/// One connection pool of a store, as [`ImageStore::pools`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// The adapter's name (`sqlite`, `postgres`, …).
+    pub store: &'static str,
+    /// Which of the store's pools (`writer`, `readers`, `primary`, …).
+    pub pool: &'static str,
+    /// The most connections the pool opens.
+    pub max_size: usize,
+    /// Connections open now, in use or idle.
+    pub size: usize,
+    /// Open connections that wait idle for an operation.
+    pub available: usize,
+    /// Operations waiting for a connection.
+    pub waiting: usize,
+}
+
+impl PoolStatus {
+    /// The pool `pool` of the adapter `store`: at most `max_size` connections, `size` open of
+    /// which `available` are idle, `waiting` operations queued for one.
+    pub fn new(
+        store: &'static str,
+        pool: &'static str,
+        max_size: usize,
+        size: usize,
+        available: usize,
+        waiting: usize,
+    ) -> Self {
+        PoolStatus {
+            store,
+            pool,
+            max_size,
+            size,
+            available,
+            waiting,
+        }
+    }
+
+    /// Open connections running an operation now: `size - available`.
+    pub fn in_use(&self) -> usize {
+        self.size.saturating_sub(self.available)
+    }
 }
 
 /// API key digests and the tenants that own them. Keys are never stored in clear.

@@ -196,6 +196,8 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         rate_limit: cli.rate_limit,
         ..AppConfig::default()
     };
+    // The recorder first, so that opening and seeding the store are recorded too.
+    crate::metrics::prometheus();
     let stores = open_store(&cli.store()).await?;
     seed(&stores, &cli.seed()).await?;
     let mut service_config = ServiceConfig::default();

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use dam_store_tests::scrape::Scrape;
 use support::{request, Scratch, ACME_KEY, FIXTURE, GLOBEX_KEY};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_dam-server");
@@ -503,6 +504,35 @@ async fn demo_on_the_default_database_survives_a_restart() {
     let server = start_in(&scratch.0, &["--demo"]);
     let r = request(server.addr, "DELETE", "/image/1", Some(b"demo-key")).await;
     assert_eq!(r.status, 204);
+    // The seeding is in the metrics (the recorder is installed before it), and so are the
+    // pools of the SQLite store.
+    let scrape = request(server.addr, "GET", "/metrics", None).await;
+    let text = String::from_utf8(scrape.body).expect("UTF-8");
+    let scrape = Scrape::parse(&text).expect("the Prometheus text format");
+    let count = |operation: &str| {
+        scrape
+            .samples("dam_store_operation_duration_seconds_count")
+            .iter()
+            .find(|s| s.label("store") == Some("sqlite") && s.label("operation") == Some(operation))
+            .map(|s| s.value)
+    };
+    assert_eq!(count("is_empty"), Some(1.0), "{text}");
+    assert_eq!(count("load_fixture"), Some(1.0), "{text}");
+    assert_eq!(count("delete"), Some(1.0), "{text}");
+    for (gauge, pool, value) in [
+        ("dam_store_pool_max_size", "writer", 1.0),
+        ("dam_store_pool_in_use", "writer", 0.0),
+        ("dam_store_pool_waiting", "writer", 0.0),
+        ("dam_store_pool_in_use", "readers", 0.0),
+        ("dam_store_pool_waiting", "readers", 0.0),
+    ] {
+        let sample = scrape
+            .samples(gauge)
+            .into_iter()
+            .find(|s| s.label("store") == Some("sqlite") && s.label("pool") == Some(pool))
+            .unwrap_or_else(|| panic!("{gauge} of {pool} in {text}"));
+        assert_eq!(sample.value, value, "{gauge} of {pool}");
+    }
     assert_eq!(server.terminate().0, Some(0));
     assert!(
         scratch.path("dam.sqlite3").is_file(),

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::store::{
+    ImagePage, ImageStore, KeyStore, ListQuery, PoolStatus, SeedStore, StoreError,
+};
 use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
@@ -647,6 +649,19 @@ impl ImageStore for PostgresStore {
             Ok(())
         })
         .await
+    }
+
+    /// The primary's pool (`primary`), from deadpool's status.
+    fn pools(&self) -> Vec<PoolStatus> {
+        let status = self.pool.status();
+        vec![PoolStatus::new(
+            crate::error::STORE,
+            "primary",
+            status.max_size,
+            status.size,
+            status.available,
+            status.waiting,
+        )]
     }
 }
 

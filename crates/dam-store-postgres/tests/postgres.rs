@@ -866,3 +866,21 @@ async fn writes_leave_the_expected_pages() {
     assert_eq!(changed.modified_on, ts(1_800_000_000));
     assert_eq!(page.items[4], inserted);
 }
+
+/// The pool gauges' source: the primary's pool, its connection idle again after a list.
+#[tokio::test]
+async fn pools_report_the_primary_pool() {
+    let Some(store) = TestStore::new().await else {
+        return;
+    };
+    let own = store.second().await;
+    own.list(&tenant("acme"), &query(None)).await.unwrap();
+    let pools = own.pools();
+    assert_eq!(pools.len(), 1, "{pools:?}");
+    let primary = &pools[0];
+    assert_eq!((primary.store, primary.pool), ("postgres", "primary"));
+    assert!(primary.max_size >= 1, "{primary:?}");
+    assert!(primary.size >= 1, "a connection was opened: {primary:?}");
+    assert_eq!(primary.available, primary.size, "all idle: {primary:?}");
+    assert_eq!((primary.in_use(), primary.waiting), (0, 0), "{primary:?}");
+}

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::store::{
+    ImagePage, ImageStore, KeyStore, ListQuery, PoolStatus, SeedStore, StoreError,
+};
 use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantId, Timestamp};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
@@ -174,6 +176,15 @@ impl ImageStore for SqliteStore {
                 deleted
             })
             .await?)
+    }
+
+    /// `writer` (one connection) and `readers`; an in-memory database has one pool, `shared`.
+    fn pools(&self) -> Vec<PoolStatus> {
+        if Arc::ptr_eq(&self.writer, &self.readers) {
+            vec![self.writer.status("shared")]
+        } else {
+            vec![self.writer.status("writer"), self.readers.status("readers")]
+        }
     }
 }
 

@@ -10,7 +10,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
+use dam_core::store::{
+    ImagePage, ImageStore, KeyStore, ListQuery, PoolStatus, SeedStore, StoreError,
+};
 use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 
 /// Every call passes to `store`; `guard` lives (and is dropped) with the wrapper.
@@ -190,6 +192,10 @@ macro_rules! forward {
             async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
                 $before(self, Operation::Delete)?;
                 self.$inner.delete(tenant, id).await
+            }
+
+            fn pools(&self) -> Vec<PoolStatus> {
+                self.$inner.pools()
             }
         }
 

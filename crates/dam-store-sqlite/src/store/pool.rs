@@ -7,9 +7,11 @@
 //! come back empty and is reported lost instead.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use dam_core::store::PoolStatus;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
@@ -38,6 +40,26 @@ pub(crate) struct Pool {
     acquire_timeout: Duration,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    /// The most connections in use at once.
+    size: usize,
+    /// Operations waiting for a permit now.
+    waiting: AtomicUsize,
+}
+
+/// Counts an operation as waiting for a connection while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Pool {
@@ -54,7 +76,28 @@ impl Pool {
             acquire_timeout: options.acquire_timeout,
             idle: Mutex::new(first.into_iter().collect()),
             permits: Arc::new(Semaphore::new(size.max(1))),
+            size: size.max(1),
+            waiting: AtomicUsize::new(0),
         }
+    }
+
+    /// The pool's state now, as the adapter `pool` of the store: in use are the connections
+    /// whose operation holds a permit, idle the connections kept for the next one.
+    pub(crate) fn status(&self, pool: &'static str) -> PoolStatus {
+        let in_use = self.size.saturating_sub(self.permits.available_permits());
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        PoolStatus::new(
+            crate::error::STORE,
+            pool,
+            self.size,
+            in_use + idle,
+            idle,
+            self.waiting.load(Ordering::Relaxed),
+        )
     }
 
     /// Opens a connection to `source` with the adapter's settings.
@@ -106,11 +149,13 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, OpError> + Send + 'static,
     {
-        let waiting = Arc::clone(&self.permits).acquire_owned();
-        let permit = match tokio::time::timeout(self.acquire_timeout, waiting).await {
+        let acquire = Arc::clone(&self.permits).acquire_owned();
+        let counted = Waiting::new(&self.waiting);
+        let permit = match tokio::time::timeout(self.acquire_timeout, acquire).await {
             Ok(permit) => permit.map_err(|_| AdapterError::PoolClosed)?,
             Err(_) => return Err(AdapterError::PoolTimeout(self.acquire_timeout).into()),
         };
+        drop(counted);
         let pool = Arc::clone(self);
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -169,7 +214,24 @@ mod tests {
             })
         };
         is_taken.await.unwrap();
-        let waited = pool.run(|_| Ok(())).await;
+        let status = pool.status("test");
+        assert_eq!(
+            (status.in_use(), status.available, status.waiting),
+            (1, 0, 0)
+        );
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.run(|_| Ok(())).await })
+        };
+        while pool.status("test").waiting == 0 {
+            tokio::task::yield_now().await;
+        }
+        let waited = waiter.await.unwrap();
+        assert_eq!(
+            pool.status("test").waiting,
+            0,
+            "a timed-out waiter is not counted"
+        );
         assert!(
             matches!(waited, Err(OpError::Adapter(AdapterError::PoolTimeout(_)))),
             "{waited:?}"
@@ -179,5 +241,15 @@ mod tests {
         release.send(()).unwrap();
         holder.await.unwrap().unwrap();
         assert!(pool.run(|_| Ok(())).await.is_ok());
+        let status = pool.status("test");
+        assert_eq!(
+            (
+                status.max_size,
+                status.size,
+                status.in_use(),
+                status.available
+            ),
+            (1, 1, 0, 1)
+        );
     }
 }
