@@ -2,11 +2,10 @@
 //! selects ([`Filter::matches`]) and the answer to a list query over a tenant's images
 //! ([`select`], [`reference_page`]). The conformance kit compares stores with these.
 
-use std::cmp::Ordering;
-
 use crate::image::Image;
-use crate::query::eval::{compare, field_value, literal_value, FieldValue};
-use crate::query::model::Quantifier;
+use crate::query::eval::{
+    equals_any, field_value, holds, literal_value, null_holds, string_call_holds, tags_hold,
+};
 use crate::query::Filter;
 use crate::store::{compare_images, ImagePage, ListQuery};
 
@@ -29,34 +28,22 @@ impl Filter {
             Filter::Or(a, b) => a.matches(image) || b.matches(image),
             Filter::Not(inner) => !inner.matches(image),
             Filter::Compare { field, op, value } => {
-                compare(&field_value(image, *field), &literal_value(value))
-                    .is_some_and(|o| op.holds(o))
+                holds(&field_value(image, *field), *op, &literal_value(value))
             }
             Filter::CompareFields { left, op, right } => {
-                compare(&field_value(image, *left), &field_value(image, *right))
-                    .is_some_and(|o| op.holds(o))
+                holds(&field_value(image, *left), *op, &field_value(image, *right))
             }
-            Filter::IsNull { field, negated } => {
-                (field_value(image, *field) == FieldValue::Null) != *negated
-            }
-            Filter::In { field, values } => {
-                let v = field_value(image, *field);
-                values
-                    .iter()
-                    .any(|lit| compare(&v, &literal_value(lit)) == Some(Ordering::Equal))
-            }
+            Filter::IsNull { field, negated } => null_holds(image, *field, *negated),
+            Filter::In { field, values } => equals_any(
+                &field_value(image, *field),
+                values.iter().map(literal_value),
+            ),
             Filter::StringCall {
                 function,
                 field,
                 needle,
-            } => match field_value(image, *field) {
-                FieldValue::Str(haystack) => function.holds(haystack, needle),
-                _ => false,
-            },
-            Filter::Tags { quantifier, value } => match quantifier {
-                Quantifier::Any => image.tags.iter().any(|t| t == value),
-                Quantifier::All => image.tags.iter().all(|t| t == value),
-            },
+            } => string_call_holds(image, *function, *field, needle),
+            Filter::Tags { quantifier, value } => tags_hold(image, *quantifier, value),
         }
     }
 }

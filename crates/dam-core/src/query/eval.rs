@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use crate::image::Image;
 use crate::query::lower::{Condition, Operand};
-use crate::query::model::{Field, Instant, Quantifier, SortKey};
+use crate::query::model::{CmpOp, Field, Instant, Quantifier, SortKey, StringFunction};
 
 /// The value of one field of an image, borrowed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,13 +84,51 @@ fn stored_value(image: &Image, field: Field) -> FieldValue<'_> {
     }
 }
 
+/// Whether `op` holds between `a` and `b` (false when either is null).
+pub(crate) fn holds(a: &FieldValue<'_>, op: CmpOp, b: &FieldValue<'_>) -> bool {
+    compare(a, b).is_some_and(|o| op.holds(o))
+}
+
+/// Whether `value` equals one of `candidates` (false when it is null).
+pub(crate) fn equals_any<'a>(
+    value: &FieldValue<'_>,
+    candidates: impl IntoIterator<Item = FieldValue<'a>>,
+) -> bool {
+    candidates
+        .into_iter()
+        .any(|c| compare(value, &c) == Some(Ordering::Equal))
+}
+
+/// Whether `field` of `image` is null (not null, when `negated`).
+pub(crate) fn null_holds(image: &Image, field: Field, negated: bool) -> bool {
+    (field_value(image, field) == FieldValue::Null) != negated
+}
+
+/// Whether `function` holds of `field` of `image` with `needle` (false on a null field).
+pub(crate) fn string_call_holds(
+    image: &Image,
+    function: StringFunction,
+    field: Field,
+    needle: &str,
+) -> bool {
+    match field_value(image, field) {
+        FieldValue::Str(haystack) => function.holds(haystack, needle),
+        _ => false,
+    }
+}
+
+/// Whether any (or all) of the image's tags equal `value`.
+pub(crate) fn tags_hold(image: &Image, quantifier: Quantifier, value: &str) -> bool {
+    match quantifier {
+        Quantifier::Any => image.tags.iter().any(|t| t == value),
+        Quantifier::All => image.tags.iter().all(|t| t == value),
+    }
+}
+
 impl Condition {
     /// Whether `image` meets this lowered filter: for every valid image, the same answer as
     /// the reference `Filter::matches` (feature `testing`) of the filter it was lowered from.
     pub fn matches(&self, image: &Image) -> bool {
-        let holds = |a: &FieldValue<'_>, op: crate::query::model::CmpOp, b: &FieldValue<'_>| {
-            compare(a, b).is_some_and(|o| op.holds(o))
-        };
         match self {
             Condition::Constant(truth) => *truth,
             Condition::And(a, b) => a.matches(image) && b.matches(image),
@@ -106,30 +144,20 @@ impl Condition {
                 *op,
                 &stored_value(image, *right),
             ),
-            Condition::IsNull { field, negated } => {
-                (field_value(image, *field) == FieldValue::Null) != *negated
-            }
+            Condition::IsNull { field, negated } => null_holds(image, *field, *negated),
             Condition::In {
                 field, operands, ..
-            } => {
-                let v = stored_value(image, *field);
-                operands
-                    .iter()
-                    .any(|o| compare(&v, &operand_value(o)) == Some(Ordering::Equal))
-            }
+            } => equals_any(
+                &stored_value(image, *field),
+                operands.iter().map(operand_value),
+            ),
             Condition::StringCall {
                 function,
                 field,
                 needle,
                 ..
-            } => match field_value(image, *field) {
-                FieldValue::Str(haystack) => function.holds(haystack, needle),
-                _ => false,
-            },
-            Condition::Tags { quantifier, value } => match quantifier {
-                Quantifier::Any => image.tags.iter().any(|t| t == value),
-                Quantifier::All => image.tags.iter().all(|t| t == value),
-            },
+            } => string_call_holds(image, *function, *field, needle),
+            Condition::Tags { quantifier, value } => tags_hold(image, *quantifier, value),
             Condition::NoTags => image.tags.is_empty(),
         }
     }
