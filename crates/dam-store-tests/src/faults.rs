@@ -17,16 +17,22 @@ pub const SQL_WORDS: [&str; 5] = ["SELECT", "INSERT", "DELETE FROM", "UPDATE ", 
 /// # Panics
 /// With the document and the word it holds.
 pub fn assert_generic_500(problem: &ProblemDetails, store: &str, key: &str, extra: &[&str]) {
-    assert_eq!(problem.status, 500, "{problem:?}");
+    assert_generic(problem, 500, store, &forbidden(key, extra));
+}
+
+/// A problem of `status` without `errors` whose document names neither `store` nor any of
+/// `words`.
+fn assert_generic<W: AsRef<str>>(problem: &ProblemDetails, status: u16, store: &str, words: &[W]) {
+    assert_eq!(problem.status, status, "{problem:?}");
     assert!(problem.errors.is_none(), "{problem:?}");
     let body = serde_json::to_string(problem).unwrap_or_default();
     assert!(
         !body.contains(store),
         "the problem document names {store:?}:\n{body}"
     );
-    for word in forbidden(key, extra) {
+    for word in words.iter().map(AsRef::as_ref) {
         assert!(
-            !body.contains(&word),
+            !body.contains(word),
             "the problem document holds {word:?}:\n{body}"
         );
     }
@@ -80,17 +86,6 @@ fn forbidden(key: &str, extra: &[&str]) -> Vec<String> {
 /// # Panics
 /// With the document and the word it holds.
 pub fn assert_generic_503(problem: &ProblemDetails, store: &str, extra: &[&str]) {
-    assert_eq!(problem.status, 503, "{problem:?}");
-    assert!(problem.errors.is_none(), "{problem:?}");
-    let body = serde_json::to_string(problem).unwrap_or_default();
-    assert!(
-        !body.contains(store),
-        "the problem document names {store:?}:\n{body}"
-    );
-    for word in SQL_WORDS.iter().chain(extra) {
-        assert!(
-            !body.contains(word),
-            "the problem document holds {word:?}:\n{body}"
-        );
-    }
+    let words: Vec<&str> = SQL_WORDS.iter().chain(extra).copied().collect();
+    assert_generic(problem, 503, store, &words);
 }
