@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
 
 use dam_core::store::{ImageStore, ListQuery, SeedStore, StoreError};
 use dam_core::{Fixture, Image, ImageId, TenantId, Timestamp};
@@ -19,6 +18,7 @@ use proptest::test_runner::{Config, TestRunner};
 
 use crate::check::{assert_list_matches, get};
 use crate::strategies::{fixture_and_operations, fixture_and_queries, Operation};
+use crate::StoreFactory;
 
 /// A tenant name no generated fixture uses.
 pub const UNKNOWN_TENANT: &str = "unknown tenant";
@@ -208,46 +208,46 @@ pub async fn assert_operations_agree<S: ImageStore + ?Sized>(
 /// use dam_store_memory::MemoryStore;
 /// dam_store_tests::model::run_differential(8, || async { Arc::new(MemoryStore::new()) });
 /// ```
-pub fn run_differential<S, F, Fut>(cases: u32, fresh: F)
-where
-    S: ImageStore + SeedStore + ?Sized,
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<S>>,
-{
-    let fresh = &fresh;
-    run_cases(
+pub fn run_differential(cases: u32, fresh: impl StoreFactory) {
+    run_loaded(
         cases,
         &fixture_and_queries(8),
-        |(fixture, queries)| async move {
-            let store = fresh().await;
-            if let Err(e) = store.load_fixture(&fixture).await {
-                panic!("the store refused a valid fixture: {e:?}");
-            }
-            assert_queries_agree(&*store, &fixture, &queries).await;
+        fresh,
+        async |store, fixture, queries| {
+            assert_queries_agree(store, fixture, queries).await;
         },
     );
 }
 
 /// Runs `cases` generated cases of [`assert_operations_agree`] (random multi-tenant
 /// workloads), each on a store from `fresh` as [`run_differential`] does.
-pub fn run_workloads<S, F, Fut>(cases: u32, fresh: F)
-where
-    S: ImageStore + SeedStore + ?Sized,
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<S>>,
-{
-    let fresh = &fresh;
-    run_cases(
+pub fn run_workloads(cases: u32, fresh: impl StoreFactory) {
+    run_loaded(
         cases,
         &fixture_and_operations(24),
-        |(fixture, operations)| async move {
-            let store = fresh().await;
-            if let Err(e) = store.load_fixture(&fixture).await {
-                panic!("the store refused a valid fixture: {e:?}");
-            }
-            assert_operations_agree(&*store, &fixture, &operations).await;
+        fresh,
+        async |store, fixture, operations| {
+            assert_operations_agree(store, fixture, operations).await;
         },
     );
+}
+
+/// Runs `cases` generated cases of `check`, each on a store from `fresh` loaded with the
+/// case's fixture.
+fn run_loaded<F: StoreFactory, T: std::fmt::Debug>(
+    cases: u32,
+    strategy: &impl Strategy<Value = (Fixture, Vec<T>)>,
+    fresh: F,
+    check: impl AsyncFn(&F::Store, &Fixture, &[T]),
+) {
+    let (fresh, check) = (&fresh, &check);
+    run_cases(cases, strategy, |(fixture, items)| async move {
+        let store = fresh.create().await;
+        if let Err(e) = store.load_fixture(&fixture).await {
+            panic!("the store refused a valid fixture: {e:?}");
+        }
+        check(&*store, &fixture, &items).await;
+    });
 }
 
 fn run_cases<T, G, Fut>(cases: u32, strategy: &impl Strategy<Value = T>, case: G)
