@@ -298,14 +298,7 @@ const COMPARABLE: [&[Field]; 4] = [
         Field::SizeInBytes,
     ],
     &[Field::CreatedOn, Field::ModifiedOn],
-    &[
-        Field::Reference,
-        Field::FileType,
-        Field::OriginalUrl,
-        Field::ThumbnailUrl,
-        Field::ThumbnailMediumUrl,
-        Field::ThumbnailPreviewUrl,
-    ],
+    &STRING_FIELDS,
     &[Field::Status],
 ];
 const URL_FIELDS: [Field; 4] = [
