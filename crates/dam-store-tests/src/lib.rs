@@ -13,6 +13,8 @@
 //!   tests; [`logs`] and [`scrape`]: what was logged, and a metrics scrape, to assert on.
 //! - [`wrap`]: wrapper stores — [`wrap::Forwarding`] (passes every call through, keeps a guard
 //!   alive) and [`wrap::Faulty`] (fails chosen operations), used by the fault checks.
+//! - [`reply`]: an HTTP answer and what a problem answer must look like on the wire, for the
+//!   HTTP crates' tests.
 //! - [`faults`]: what a storage failure must look like through the service (a clean 500,
 //!   the cause logged once, no SQL, path or key), for adapters' own fault tests.
 //! - [`strategies`] and [`model`]: proptest generators of fixtures and valid queries, and
@@ -64,6 +66,7 @@ pub mod faults;
 pub mod logs;
 pub mod model;
 pub mod query;
+pub mod reply;
 pub mod scrape;
 pub mod strategies;
 pub mod wrap;

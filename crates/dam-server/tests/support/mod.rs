@@ -12,7 +12,6 @@ use dam_core::{Fixture, ImageService, ServiceConfig};
 use dam_server::cli::StoreChoice;
 use dam_server::startup::open_store;
 use dam_server::{AppConfig, Limits};
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -20,7 +19,9 @@ use tokio::task::JoinHandle;
 
 pub const ACME_KEY: &str = "acme-key-1";
 pub const GLOBEX_KEY: &str = "globex-key-1";
-pub const TYPE_BASE: &str = "https://api2.saleslayer.com/errors";
+/// One HTTP response ([`Reply`]), a page's ids, the problem `type` base.
+#[allow(unused_imports)] // each test binary uses a part
+pub use dam_store_tests::reply::{ids, Reply, TYPE_BASE};
 
 /// Two tenants. acme: ids 1–7 (3 is `Up`, 4 is `Re`); globex: ids 100–102 (101 is `Up`).
 pub const FIXTURE: &str = r#"{ "tenants": [
@@ -171,56 +172,6 @@ impl TestServer {
     }
 }
 
-/// One HTTP response.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} body is not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    /// Asserts an RFC 9457 problem of contract §6 and returns it.
-    pub fn problem(&self, status: u16, slug: &str, title: &str, instance: &str) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "status; body {}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "content type of a {status}"
-        );
-        let p = self.json();
-        assert_eq!(p["type"], format!("{TYPE_BASE}/{slug}"), "{p}");
-        assert_eq!(p["title"], title, "{p}");
-        assert_eq!(p["status"], status, "{p}");
-        assert_eq!(p["instance"], instance, "{p}");
-        let detail = p["detail"].as_str().expect("detail is a string");
-        assert!(!detail.trim().is_empty());
-        p
-    }
-}
-
 /// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
 pub async fn request(addr: SocketAddr, method: &str, target: &str, key: Option<&[u8]>) -> Reply {
     let headers: Vec<(&str, &[u8])> = key.map(|key| ("X-API-KEY", key)).into_iter().collect();
@@ -320,14 +271,4 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&data[..size]);
         data = &data[size + 2..];
     }
-}
-
-/// The ids of a list page's items.
-pub fn ids(page: &Value) -> Vec<i64> {
-    page["items"]
-        .as_array()
-        .expect("items array")
-        .iter()
-        .map(|im| im["id"].as_i64().expect("integer id"))
-        .collect()
 }
