@@ -99,12 +99,26 @@ impl Running {
     }
 }
 
-fn run_to_end(args: &[&str]) -> Output {
+fn run_with_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(BINARY)
         .args(args)
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("run dam-server")
+}
+
+/// Runs the binary to its end; asserts the exit `code` and that it printed nothing on stdout
+/// (no listening line); returns stderr.
+fn exits_with(code: i32, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let out = run_with_env(args, envs);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{args:?} {envs:?}: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} {envs:?}: no listening line"
+    );
+    stderr
 }
 
 fn write_fixture(scratch: &Scratch, name: &str, text: &str) -> String {
@@ -113,33 +127,36 @@ fn write_fixture(scratch: &Scratch, name: &str, text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// The binary on a memory store loaded with [`FIXTURE`], on a free port.
+fn start_with_fixture(scratch: &Scratch, envs: &[(&str, &str)]) -> Running {
+    let fixture = write_fixture(scratch, "f.json", FIXTURE);
+    let args = [
+        "--memory",
+        "--listen",
+        "127.0.0.1:0",
+        "--fixtures",
+        &fixture,
+    ];
+    Running::start(&args, envs)
+}
+
+/// `GET target` with `key`: asserts a 200 and returns the JSON body.
+async fn get_ok(addr: SocketAddr, target: &str, key: &[u8]) -> serde_json::Value {
+    let r = request(addr, "GET", target, Some(key)).await;
+    assert_eq!(r.status, 200, "{target}: {}", r.text());
+    r.json()
+}
+
 #[tokio::test]
 async fn prints_one_listening_line_with_the_real_port_and_stops_on_sigterm() {
     let scratch = Scratch::new("listen");
-    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
-    let server = Running::start(
-        &[
-            "--memory",
-            "--listen",
-            "127.0.0.1:0",
-            "--fixtures",
-            &fixture,
-        ],
-        &[],
-    );
+    let server = start_with_fixture(&scratch, &[]);
     assert!(server
         .first_line
         .starts_with("listening on http://127.0.0.1:"));
     assert_ne!(server.addr.port(), 0);
-    let r = request(
-        server.addr,
-        "GET",
-        "/image?$count=true",
-        Some(ACME_KEY.as_bytes()),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.json()["@count"], 7);
+    let page = get_ok(server.addr, "/image?$count=true", ACME_KEY.as_bytes()).await;
+    assert_eq!(page["@count"], 7);
     let (code, rest, _stderr) = server.terminate();
     assert_eq!(code, Some(0), "graceful exit");
     assert_eq!(rest, "", "stdout holds only the listening line");
@@ -147,7 +164,7 @@ async fn prints_one_listening_line_with_the_real_port_and_stops_on_sigterm() {
 
 #[test]
 fn help_documents_every_option() {
-    let out = run_to_end(&["--help"]);
+    let out = run_with_env(&["--help"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
     for option in [
@@ -182,10 +199,7 @@ fn exclusive_options_are_refused_with_exit_code_2() {
         vec!["--memory", "--database", "x.sqlite3"],
         vec!["--memory", "--listen", "not-an-address"],
     ] {
-        let out = run_to_end(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = exits_with(2, &args, &[]);
         assert!(stderr.contains("error"), "{args:?}: {stderr}");
     }
 }
@@ -205,33 +219,21 @@ fn a_bad_fixture_file_is_refused_with_a_clear_message_and_exit_code_2() {
     ];
     for (name, text, needle) in cases {
         let path = write_fixture(&scratch, name, &text);
-        let out = run_to_end(&["--memory", "--listen", "127.0.0.1:0", "--fixtures", &path]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
-        assert!(out.stdout.is_empty(), "{name}: no listening line");
+        let args = ["--memory", "--listen", "127.0.0.1:0", "--fixtures", &path];
+        let stderr = exits_with(2, &args, &[]);
         assert!(stderr.contains(&path), "{name}: names the file: {stderr}");
         assert!(stderr.contains(needle), "{name}: says what: {stderr}");
         assert!(!stderr.contains(ACME_KEY), "{name}: no key in the message");
     }
     let missing = scratch.path("missing.json").to_string_lossy().into_owned();
-    let out = run_to_end(&[
+    let args = [
         "--memory",
         "--listen",
         "127.0.0.1:0",
         "--fixtures",
         &missing,
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&missing));
-}
-
-fn run_with_env(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run dam-server")
+    ];
+    assert!(exits_with(2, &args, &[]).contains(&missing));
 }
 
 #[test]
@@ -246,14 +248,11 @@ fn a_bad_base_path_or_retry_after_is_refused_with_exit_code_2() {
         (vec!["--retry-after", "1.5"], "whole number"),
         (vec!["--rate-limit", "0"], "at least 1"),
     ] {
-        let out = run_to_end(&[&["--memory", "--listen", "127.0.0.1:0"][..], &args].concat());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "{args:?}");
+        let args = [&["--memory", "--listen", "127.0.0.1:0"][..], &args].concat();
+        let stderr = exits_with(2, &args, &[]);
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
-    let out = run_with_env(&["--memory"], &[("DAM_BASE_PATH", "nope")]);
-    assert_eq!(out.status.code(), Some(2));
+    exits_with(2, &["--memory"], &[("DAM_BASE_PATH", "nope")]);
 }
 
 /// Contract §8: every option is also `DAM_` + its name; the command line wins, also over an
@@ -276,15 +275,8 @@ async fn environment_variables_give_options_and_the_command_line_wins() {
             ),
         ],
     );
-    let r = request(
-        server.addr,
-        "GET",
-        "/cli/image?$count=true",
-        Some(ACME_KEY.as_bytes()),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.json()["@count"], 7);
+    let page = get_ok(server.addr, "/cli/image?$count=true", ACME_KEY.as_bytes()).await;
+    assert_eq!(page["@count"], 7);
     let r = request(server.addr, "GET", "/env/image", Some(ACME_KEY.as_bytes())).await;
     assert_eq!(r.status, 404);
     // --fixtures set DAM_DEMO aside
@@ -328,11 +320,8 @@ fn the_postgres_url_is_never_printed() {
         (vec![], &[("DAM_POSTGRES", url), ("DAM_MEMORY", "1")][..], 2),
         (vec!["--postgres", url, "--listen", "nowhere"], &[][..], 2),
     ] {
-        let out = run_with_env(&args, envs);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{args:?} {envs:?}: {stderr}");
+        let stderr = exits_with(code, &args, envs);
         assert!(!stderr.contains("pa55word"), "{args:?} {envs:?}: {stderr}");
-        assert!(out.stdout.is_empty());
     }
 }
 
@@ -370,12 +359,9 @@ fn a_bad_or_unreachable_postgres_url_never_shows_its_password() {
         ] {
             let mut envs = envs;
             envs.push(("RUST_LOG", "trace"));
-            let out = run_with_env(&args, &envs);
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{url}: {stderr}");
+            let stderr = exits_with(1, &args, &envs);
             assert!(stderr.contains("postgres"), "{url}: {stderr}");
             assert!(!stderr.contains("pa55word"), "{url}: {stderr}");
-            assert!(out.stdout.is_empty());
         }
     }
 }
@@ -396,15 +382,8 @@ async fn store_seed_and_problem_options_come_from_the_environment() {
             ("DAM_PROBLEM_TYPE_BASE", "https://example.org/problems"),
         ],
     );
-    let r = request(
-        server.addr,
-        "GET",
-        "/image?$count=true",
-        Some(ACME_KEY.as_bytes()),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.json()["@count"], 7);
+    let page = get_ok(server.addr, "/image?$count=true", ACME_KEY.as_bytes()).await;
+    assert_eq!(page["@count"], 7);
     let r = request(server.addr, "GET", "/image", None).await;
     assert_eq!(
         r.json()["type"],
@@ -418,15 +397,7 @@ async fn store_seed_and_problem_options_come_from_the_environment() {
 #[tokio::test]
 async fn demo_loads_a_tenant_with_the_demo_key() {
     let server = Running::start(&["--memory", "--demo", "--listen", "127.0.0.1:0"], &[]);
-    let r = request(
-        server.addr,
-        "GET",
-        "/image?$count=true&$top=5",
-        Some(b"demo-key"),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    let page = r.json();
+    let page = get_ok(server.addr, "/image?$count=true&$top=5", b"demo-key").await;
     assert_eq!(page["@count"], 50);
     assert_eq!(page["items"].as_array().map(Vec::len), Some(5));
     assert!(page["@nextLink"].is_string());
@@ -447,17 +418,7 @@ async fn a_store_loaded_with_nothing_answers_401() {
 #[tokio::test]
 async fn no_api_key_or_digest_appears_in_the_logs() {
     let scratch = Scratch::new("logs");
-    let fixture = write_fixture(&scratch, "f.json", FIXTURE);
-    let server = Running::start(
-        &[
-            "--memory",
-            "--listen",
-            "127.0.0.1:0",
-            "--fixtures",
-            &fixture,
-        ],
-        &[("RUST_LOG", "trace")],
-    );
+    let server = start_with_fixture(&scratch, &[("RUST_LOG", "trace")]);
     let unknown = "unknown-secret-key-0123456789";
     let malformed = "malformed secret key 0123456789";
     for key in [ACME_KEY, GLOBEX_KEY, unknown, malformed, "acme-key-2"] {
@@ -540,15 +501,7 @@ async fn demo_on_the_default_database_survives_a_restart() {
     );
 
     let server = start_in(&scratch.0, &["--demo"]);
-    let r = request(
-        server.addr,
-        "GET",
-        "/image?$count=true&$top=1",
-        Some(b"demo-key"),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    let page = r.json();
+    let page = get_ok(server.addr, "/image?$count=true&$top=1", b"demo-key").await;
     assert_eq!(
         page["@count"], 49,
         "the deleted image stays deleted: {page}"
@@ -564,46 +517,28 @@ async fn a_clashing_fixture_is_refused_and_the_database_kept() {
     let scratch = Scratch::new("clash");
     let fixture = write_fixture(&scratch, "f.json", FIXTURE);
     let db = scratch.path("dam.sqlite3").to_string_lossy().into_owned();
-    let server = Running::start(
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &db,
-            "--fixtures",
-            &fixture,
-        ],
-        &[],
-    );
-    let r = request(server.addr, "DELETE", "/image/2", Some(ACME_KEY.as_bytes())).await;
-    assert_eq!(r.status, 204);
-    assert_eq!(server.terminate().0, Some(0));
-
-    let out = run_to_end(&[
+    let with_fixture = [
         "--listen",
         "127.0.0.1:0",
         "--database",
         &db,
         "--fixtures",
         &fixture,
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    ];
+    let server = Running::start(&with_fixture, &[]);
+    let r = request(server.addr, "DELETE", "/image/2", Some(ACME_KEY.as_bytes())).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(server.terminate().0, Some(0));
+
+    let stderr = exits_with(2, &with_fixture, &[]);
     assert!(
         stderr.contains(&fixture) && stderr.contains("clash"),
         "{stderr}"
     );
-    assert!(out.stdout.is_empty());
 
     let server = Running::start(&["--listen", "127.0.0.1:0", "--database", &db], &[]);
-    let r = request(
-        server.addr,
-        "GET",
-        "/image?$count=true",
-        Some(ACME_KEY.as_bytes()),
-    )
-    .await;
-    assert_eq!(r.json()["@count"], 6, "the database is as it was");
+    let page = get_ok(server.addr, "/image?$count=true", ACME_KEY.as_bytes()).await;
+    assert_eq!(page["@count"], 6, "the database is as it was");
     assert_eq!(server.terminate().0, Some(0));
 
     for entry in std::fs::read_dir(&scratch.0)
@@ -631,12 +566,9 @@ fn a_database_that_cannot_be_opened_is_reported() {
         .path("missing-dir/dam.sqlite3")
         .to_string_lossy()
         .into_owned();
-    let out = run_to_end(&["--listen", "127.0.0.1:0", "--database", &db]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = exits_with(1, &["--listen", "127.0.0.1:0", "--database", &db], &[]);
     assert!(
         stderr.contains("sqlite") && stderr.contains(&db),
         "{stderr}"
     );
-    assert!(out.stdout.is_empty());
 }
