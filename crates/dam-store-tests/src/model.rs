@@ -209,14 +209,7 @@ pub async fn assert_operations_agree<S: ImageStore + ?Sized>(
 /// dam_store_tests::model::run_differential(8, || async { Arc::new(MemoryStore::new()) });
 /// ```
 pub fn run_differential(cases: u32, fresh: impl StoreFactory) {
-    run_loaded(
-        cases,
-        &fixture_and_queries(8),
-        fresh,
-        async |store, fixture, queries| {
-            assert_queries_agree(store, fixture, queries).await;
-        },
-    );
+    run_loaded(cases, &fixture_and_queries(8), fresh, assert_queries_agree);
 }
 
 /// Runs `cases` generated cases of [`assert_operations_agree`] (random multi-tenant
@@ -226,9 +219,7 @@ pub fn run_workloads(cases: u32, fresh: impl StoreFactory) {
         cases,
         &fixture_and_operations(24),
         fresh,
-        async |store, fixture, operations| {
-            assert_operations_agree(store, fixture, operations).await;
-        },
+        assert_operations_agree,
     );
 }
 
