@@ -9,6 +9,7 @@ use dam_core::{
     DEFAULT_PROBLEM_TYPE_BASE,
 };
 use dam_store_memory::MemoryStore;
+use dam_store_tests::wrap::{Faulty, Operation};
 
 const ACME: &[u8] = b"acme-key-1";
 const GLOBEX: &[u8] = b"globex-key-1";
@@ -66,6 +67,38 @@ fn assert_problem(p: &ProblemDetails, status: u16, slug: &str, title: &str, inst
     assert!(!p.detail.trim().is_empty());
 }
 
+/// The problem `call` fails with, asserted to be the §6 problem of `status` at `instance`.
+async fn refused<T: std::fmt::Debug>(
+    call: impl std::future::Future<Output = Result<T, ProblemDetails>>,
+    status: u16,
+    instance: &str,
+) -> ProblemDetails {
+    let p = call.await.unwrap_err();
+    let (slug, title) = match status {
+        400 => ("validation", "Bad Request"),
+        401 => ("unauthorized", "Unauthorized"),
+        404 => ("not-found", "Not Found"),
+        409 => ("conflict", "Conflict"),
+        500 => ("internal", "Internal Server Error"),
+        _ => panic!("no problem of status {status} in §6"),
+    };
+    assert_problem(&p, status, slug, title, instance);
+    p
+}
+
+/// acme's page for `query` on `/image`.
+async fn acme_page(svc: &ImageService, query: &str) -> dam_core::ListResponse {
+    svc.list_images(Some(ACME), Some(query), "/image")
+        .await
+        .unwrap()
+}
+
+/// Whether `store` holds image `id` of `tenant`.
+async fn holds(store: &MemoryStore, tenant: &TenantId, id: i64) -> bool {
+    let id = ImageId::new(id).unwrap();
+    store.get(tenant, id).await.unwrap().is_some()
+}
+
 fn ids(items: &[dam_core::Image]) -> Vec<i64> {
     items.iter().map(|i| i.id.get()).collect()
 }
@@ -82,18 +115,12 @@ async fn missing_empty_blank_and_unknown_keys_are_401() {
         Some(b"\t"),
         Some(b"no-such-key"),
     ] {
-        let p = svc.list_images(key, None, "/image").await.unwrap_err();
-        assert_problem(&p, 401, "unauthorized", "Unauthorized", "/image");
-        let p = svc.delete_image(key, "1", "/image/1").await.unwrap_err();
-        assert_problem(&p, 401, "unauthorized", "Unauthorized", "/image/1");
+        refused(svc.list_images(key, None, "/image"), 401, "/image").await;
+        refused(svc.delete_image(key, "1", "/image/1"), 401, "/image/1").await;
     }
     // a prefix or a case change of a valid key is just an unknown key
     for key in [&b"acme-key-"[..], b"ACME-KEY-1", b"acme-key-1x"] {
-        let p = svc
-            .list_images(Some(key), None, "/image")
-            .await
-            .unwrap_err();
-        assert_eq!(p.status, 401);
+        refused(svc.list_images(Some(key), None, "/image"), 401, "/image").await;
     }
 }
 
@@ -102,11 +129,7 @@ async fn malformed_keys_are_400_and_never_echoed() {
     let (svc, _) = service().await;
     let long = "k".repeat(257);
     for key in [long.as_bytes(), b"acme key", b"acme\tkey", "clé".as_bytes()] {
-        let p = svc
-            .list_images(Some(key), None, "/image")
-            .await
-            .unwrap_err();
-        assert_problem(&p, 400, "validation", "Bad Request", "/image");
+        let p = refused(svc.list_images(Some(key), None, "/image"), 400, "/image").await;
         assert!(p.detail.contains("X-API-KEY"), "{}", p.detail);
         assert_eq!(p.errors.as_ref().unwrap()[0].parameter, "X-API-KEY");
         let body = serde_json::to_string(&p).unwrap();
@@ -128,39 +151,31 @@ async fn a_key_of_256_characters_is_valid() {
 #[tokio::test]
 async fn authentication_is_checked_before_the_request_values() {
     let (svc, _) = service().await;
-    let p = svc
-        .list_images(None, Some("$filter=(numLinks%20eq"), "/image")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 401);
-    let p = svc
-        .list_images(Some(b"unknown"), Some("$top=abc&$select=id"), "/image")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 401);
     let long = "k".repeat(300);
-    let p = svc
-        .list_images(Some(long.as_bytes()), Some("$select=id"), "/image")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 400);
-    assert_eq!(p.errors.unwrap()[0].parameter, "X-API-KEY");
-    let p = svc
-        .delete_image(None, "abc", "/image/abc")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 401);
-    let p = svc
-        .delete_image(Some(b"unknown"), "999999", "/image/999999")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 401);
+    for (key, query, status) in [
+        (None, "$filter=(numLinks%20eq", 401),
+        (Some(&b"unknown"[..]), "$top=abc&$select=id", 401),
+        (Some(long.as_bytes()), "$select=id", 400),
+    ] {
+        let p = refused(
+            svc.list_images(key, Some(query), "/image"),
+            status,
+            "/image",
+        )
+        .await;
+        if status == 400 {
+            assert_eq!(p.errors.unwrap()[0].parameter, "X-API-KEY");
+        }
+    }
     // then the id (400) before existence (404)
-    let p = svc
-        .delete_image(Some(ACME), "0999999", "/image/0999999")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 400, "validation", "Bad Request", "/image/0999999");
+    for (key, raw, status) in [
+        (None, "abc", 401),
+        (Some(&b"unknown"[..]), "999999", 401),
+        (Some(ACME), "0999999", 400),
+    ] {
+        let instance = format!("/image/{raw}");
+        refused(svc.delete_image(key, raw, &instance), status, &instance).await;
+    }
 }
 
 // ---- §3 list -----------------------------------------------------------------------------
@@ -185,10 +200,7 @@ async fn count_is_the_total_and_next_link_pages_visit_every_match_once() {
     let mut pages = 0;
     loop {
         pages += 1;
-        let page = svc
-            .list_images(Some(ACME), Some(&query), "/image")
-            .await
-            .unwrap();
+        let page = acme_page(&svc, &query).await;
         assert_eq!(page.count, Some(30));
         assert!(page.items.len() <= 7);
         seen.extend(ids(&page.items));
@@ -210,14 +222,11 @@ async fn count_is_the_total_and_next_link_pages_visit_every_match_once() {
 async fn after_a_skiptoken_count_is_still_every_match_and_deletes_neither_repeat_nor_drop() {
     let (svc, store) = service().await;
     let acme = TenantId::new("acme").unwrap();
-    let first = svc
-        .list_images(
-            Some(ACME),
-            Some("$filter=numLinks%20ne%200&$orderby=numLinks%20desc&$top=4&$skip=1&$count=true"),
-            "/image",
-        )
-        .await
-        .unwrap();
+    let first = acme_page(
+        &svc,
+        "$filter=numLinks%20ne%200&$orderby=numLinks%20desc&$top=4&$skip=1&$count=true",
+    )
+    .await;
     // numLinks 3: 3 7 11 15 19 23 27; 2: 2 6 …; 1: 1 5 …  (23 matches; $skip passes 3)
     assert_eq!(ids(&first.items), vec![7, 11, 15, 19]);
     assert_eq!(first.count, Some(23));
@@ -264,10 +273,7 @@ async fn after_a_skiptoken_count_is_still_every_match_and_deletes_neither_repeat
         .list_images(
             Some(GLOBEX),
             Some(&format!("$top=2&$skiptoken={}", {
-                let page = svc
-                    .list_images(Some(ACME), Some("$top=2"), "/image")
-                    .await
-                    .unwrap();
+                let page = acme_page(&svc, "$top=2").await;
                 page.next_link
                     .unwrap()
                     .split_once("$skiptoken=")
@@ -282,41 +288,22 @@ async fn after_a_skiptoken_count_is_still_every_match_and_deletes_neither_repeat
     assert_eq!(ids(&globex.items), vec![101, 102]);
 }
 
+/// `$top=0`, and a `$skip` past the end: no items and no link, the count still every match.
 #[tokio::test]
-async fn top_zero_gives_no_items_and_no_link() {
+async fn top_zero_and_skip_past_the_end_give_an_empty_page() {
     let (svc, _) = service().await;
-    let page = svc
-        .list_images(Some(ACME), Some("$top=0&$count=true"), "/image")
-        .await
-        .unwrap();
-    assert!(page.items.is_empty());
-    assert_eq!(page.count, Some(30));
-    assert_eq!(page.next_link, None);
-}
-
-#[tokio::test]
-async fn skip_past_the_end_is_an_empty_page() {
-    let (svc, _) = service().await;
-    let page = svc
-        .list_images(Some(ACME), Some("$skip=100000&$count=true"), "/image")
-        .await
-        .unwrap();
-    assert!(page.items.is_empty());
-    assert_eq!(page.count, Some(30));
-    assert_eq!(page.next_link, None);
+    for query in ["$top=0&$count=true", "$skip=100000&$count=true"] {
+        let page = acme_page(&svc, query).await;
+        assert!(page.items.is_empty(), "{query}");
+        assert_eq!(page.count, Some(30), "{query}");
+        assert_eq!(page.next_link, None, "{query}");
+    }
 }
 
 #[tokio::test]
 async fn orderby_ties_break_by_id_ascending() {
     let (svc, _) = service().await;
-    let page = svc
-        .list_images(
-            Some(ACME),
-            Some("$orderby=numLinks%20desc&$top=8"),
-            "/image",
-        )
-        .await
-        .unwrap();
+    let page = acme_page(&svc, "$orderby=numLinks%20desc&$top=8").await;
     // numLinks = id % 4: 3 for 3, 7, 11, …; then 2 for 2, 6, …
     assert_eq!(ids(&page.items), vec![3, 7, 11, 15, 19, 23, 27, 2]);
 }
@@ -324,14 +311,7 @@ async fn orderby_ties_break_by_id_ascending() {
 #[tokio::test]
 async fn filter_selects_only_the_callers_tenant() {
     let (svc, _) = service().await;
-    let page = svc
-        .list_images(
-            Some(ACME),
-            Some("$filter=id%20ge%20100&$count=true"),
-            "/image",
-        )
-        .await
-        .unwrap();
+    let page = acme_page(&svc, "$filter=id%20ge%20100&$count=true").await;
     assert!(page.items.is_empty());
     assert_eq!(page.count, Some(0));
 }
@@ -349,11 +329,12 @@ async fn bad_options_are_400_with_the_parameter_named_and_instance_without_query
         ("$orderby=tags", "$orderby"),
         ("$filter=", "$filter"),
     ] {
-        let p = svc
-            .list_images(Some(ACME), Some(query), "/image")
-            .await
-            .unwrap_err();
-        assert_problem(&p, 400, "validation", "Bad Request", "/image");
+        let p = refused(
+            svc.list_images(Some(ACME), Some(query), "/image"),
+            400,
+            "/image",
+        )
+        .await;
         assert!(p.detail.contains(parameter), "{query}: {}", p.detail);
         assert_eq!(
             p.errors.as_ref().unwrap()[0].parameter,
@@ -372,11 +353,12 @@ async fn delete_is_204_then_404() {
     let id = ImageId::new(3).unwrap(); // Ok
     svc.delete_image(Some(ACME), "3", "/image/3").await.unwrap();
     assert_eq!(store.get(&acme, id).await.unwrap(), None);
-    let p = svc
-        .delete_image(Some(ACME), "3", "/image/3")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 404, "not-found", "Not Found", "/image/3");
+    refused(
+        svc.delete_image(Some(ACME), "3", "/image/3"),
+        404,
+        "/image/3",
+    )
+    .await;
     // Vd and Er are deletable too
     svc.delete_image(Some(ACME), "1", "/image/1").await.unwrap();
     svc.delete_image(Some(ACME), "5", "/image/5").await.unwrap();
@@ -389,17 +371,14 @@ async fn processing_images_are_409_and_kept() {
     for id in [2, 4] {
         // 2 is Up, 4 is Re
         let path = format!("/image/{id}");
-        let p = svc
-            .delete_image(Some(ACME), &id.to_string(), &path)
-            .await
-            .unwrap_err();
-        assert_problem(&p, 409, "conflict", "Conflict", &path);
+        let p = refused(
+            svc.delete_image(Some(ACME), &id.to_string(), &path),
+            409,
+            &path,
+        )
+        .await;
         assert!(p.detail.contains("Retry later"));
-        assert!(store
-            .get(&acme, ImageId::new(id).unwrap())
-            .await
-            .unwrap()
-            .is_some());
+        assert!(holds(&store, &acme, id).await);
     }
 }
 
@@ -411,27 +390,25 @@ async fn another_tenants_image_is_indistinguishable_from_a_missing_one() {
         .delete_image(Some(GLOBEX), "3", "/image/3")
         .await
         .unwrap_err();
-    let locked = svc
-        .delete_image(Some(GLOBEX), "2", "/image/2")
-        .await
-        .unwrap_err();
-    assert_eq!(locked.status, 404);
-    assert!(store
-        .get(&TenantId::new("acme").unwrap(), ImageId::new(3).unwrap())
-        .await
-        .unwrap()
-        .is_some());
+    refused(
+        svc.delete_image(Some(GLOBEX), "2", "/image/2"),
+        404,
+        "/image/2",
+    )
+    .await;
+    assert!(holds(&store, &TenantId::new("acme").unwrap(), 3).await);
     svc.delete_image(Some(ACME), "3", "/image/3").await.unwrap();
     let missing = svc
         .delete_image(Some(GLOBEX), "3", "/image/3")
         .await
         .unwrap_err();
     assert_eq!(other, missing);
-    let never = svc
-        .delete_image(Some(GLOBEX), "999", "/image/999")
-        .await
-        .unwrap_err();
-    assert_eq!(never.status, 404);
+    let never = refused(
+        svc.delete_image(Some(GLOBEX), "999", "/image/999"),
+        404,
+        "/image/999",
+    )
+    .await;
     assert_eq!(never.detail, other.detail.replace('3', "999"));
 }
 
@@ -454,20 +431,20 @@ async fn invalid_ids_are_400_invalid_image_identifier() {
         "",
     ] {
         let path = format!("/image/{raw}");
-        let p = svc.delete_image(Some(ACME), raw, &path).await.unwrap_err();
-        assert_problem(&p, 400, "validation", "Bad Request", &path);
+        let p = refused(svc.delete_image(Some(ACME), raw, &path), 400, &path).await;
         assert!(p.detail.contains("invalid image identifier"), "{raw}");
         assert_eq!(p.errors.as_ref().unwrap()[0].parameter, "id");
     }
-    let p = svc
-        .delete_image(
+    refused(
+        svc.delete_image(
             Some(ACME),
             "9223372036854775807",
             "/image/9223372036854775807",
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 404);
+        ),
+        404,
+        "/image/9223372036854775807",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -482,11 +459,12 @@ async fn set_status_locks_and_unlocks_and_is_tenant_scoped() {
         .unwrap();
     assert_eq!(image.status, ImageStatus::Updating);
     assert!(image.modified_on >= image.created_on);
-    let p = svc
-        .delete_image(Some(ACME), "3", "/image/3")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 409);
+    refused(
+        svc.delete_image(Some(ACME), "3", "/image/3"),
+        409,
+        "/image/3",
+    )
+    .await;
     svc.set_status(&acme, id, ImageStatus::Ready).await.unwrap();
     assert!(matches!(
         svc.set_status(&globex, id, ImageStatus::Updating).await,
@@ -527,24 +505,17 @@ async fn a_resolved_tenant_lists_only_its_own_images() {
 #[tokio::test]
 async fn a_resolved_tenant_deletes_only_its_own_images() {
     let (svc, store) = service().await;
-    let p = svc
-        .delete_image_for_tenant(&tenant("globex"), "1", "/api/image/1")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 404, "not-found", "Not Found", "/api/image/1");
-    assert!(store
-        .get(&tenant("acme"), ImageId::new(1).unwrap())
-        .await
-        .unwrap()
-        .is_some());
+    refused(
+        svc.delete_image_for_tenant(&tenant("globex"), "1", "/api/image/1"),
+        404,
+        "/api/image/1",
+    )
+    .await;
+    assert!(holds(&store, &tenant("acme"), 1).await);
     svc.delete_image_for_tenant(&tenant("globex"), "101", "/api/image/101")
         .await
         .unwrap();
-    assert!(store
-        .get(&tenant("globex"), ImageId::new(101).unwrap())
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!holds(&store, &tenant("globex"), 101).await);
 }
 
 #[tokio::test]
@@ -589,33 +560,38 @@ async fn tenant_scoped_checks_keep_the_order_of_section_2() {
     let (svc, _) = service().await;
     let acme = tenant("acme");
     // the request's values (400) before existence (404) before the lock (409)
-    let p = svc
-        .delete_image_for_tenant(&acme, "01", "/x/image/01")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 400, "validation", "Bad Request", "/x/image/01");
-    let p = svc
-        .delete_image_for_tenant(&acme, "999", "/x/image/999")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 404, "not-found", "Not Found", "/x/image/999");
-    let p = svc
-        .delete_image_for_tenant(&acme, "2", "/x/image/2")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 409, "conflict", "Conflict", "/x/image/2");
+    refused(
+        svc.delete_image_for_tenant(&acme, "01", "/x/image/01"),
+        400,
+        "/x/image/01",
+    )
+    .await;
+    refused(
+        svc.delete_image_for_tenant(&acme, "999", "/x/image/999"),
+        404,
+        "/x/image/999",
+    )
+    .await;
+    refused(
+        svc.delete_image_for_tenant(&acme, "2", "/x/image/2"),
+        409,
+        "/x/image/2",
+    )
+    .await;
     // another tenant's processing image is 404, not 409
-    let p = svc
-        .delete_image_for_tenant(&tenant("globex"), "2", "/x/image/2")
-        .await
-        .unwrap_err();
-    assert_eq!(p.status, 404);
+    refused(
+        svc.delete_image_for_tenant(&tenant("globex"), "2", "/x/image/2"),
+        404,
+        "/x/image/2",
+    )
+    .await;
     // the first bad option in §8's order, with the collection path as instance
-    let p = svc
-        .list_images_for_tenant(&acme, Some("$filter=bad&$top=101"), "/x/image")
-        .await
-        .unwrap_err();
-    assert_problem(&p, 400, "validation", "Bad Request", "/x/image");
+    let p = refused(
+        svc.list_images_for_tenant(&acme, Some("$filter=bad&$top=101"), "/x/image"),
+        400,
+        "/x/image",
+    )
+    .await;
     assert!(p.detail.contains("$top"), "{p:?}");
 }
 
@@ -726,45 +702,29 @@ fn assert_generic_500(p: &ProblemDetails, instance: &str) {
     assert!(p.errors.is_none());
 }
 
+/// A key store that fails, and a list or a delete that fails: each is a generic 500 on the
+/// route that asked it.
 #[tokio::test]
-async fn a_failing_key_store_is_a_generic_500() {
+async fn a_failing_key_store_list_or_delete_is_a_generic_500() {
     let mut keys = MockKeyStore::new();
     keys.expect_tenant_for_key().returning(|_| Err(failure()));
-    let svc = ImageService::new(Arc::new(MockImageStore::new()), Arc::new(keys));
-    let p = svc
-        .list_images(Some(ACME), None, "/image")
-        .await
-        .unwrap_err();
-    assert_generic_500(&p, "/image");
-    let p = svc
-        .delete_image(Some(ACME), "1", "/image/1")
-        .await
-        .unwrap_err();
-    assert_generic_500(&p, "/image/1");
-}
-
-#[tokio::test]
-async fn a_failing_list_is_a_generic_500() {
+    let failing_keys = ImageService::new(Arc::new(MockImageStore::new()), Arc::new(keys));
     let mut images = MockImageStore::new();
     images.expect_list().returning(|_, _| Err(failure()));
-    let svc = ImageService::new(Arc::new(images), Arc::new(acme_keys()));
-    let p = svc
-        .list_images(Some(ACME), None, "/image")
-        .await
-        .unwrap_err();
-    assert_generic_500(&p, "/image");
-}
-
-#[tokio::test]
-async fn a_failing_delete_is_a_generic_500() {
-    let mut images = MockImageStore::new();
     images.expect_delete().returning(|_, _| Err(failure()));
-    let svc = ImageService::new(Arc::new(images), Arc::new(acme_keys()));
-    let p = svc
-        .delete_image(Some(ACME), "7", "/image/7")
-        .await
-        .unwrap_err();
-    assert_generic_500(&p, "/image/7");
+    let failing_images = ImageService::new(Arc::new(images), Arc::new(acme_keys()));
+    for svc in [failing_keys, failing_images] {
+        let p = svc
+            .list_images(Some(ACME), None, "/image")
+            .await
+            .unwrap_err();
+        assert_generic_500(&p, "/image");
+        let p = svc
+            .delete_image(Some(ACME), "7", "/image/7")
+            .await
+            .unwrap_err();
+        assert_generic_500(&p, "/image/7");
+    }
 }
 
 #[tokio::test]
@@ -802,58 +762,13 @@ async fn the_type_base_is_configurable() {
     );
 }
 
-/// A store that never answers a ping (a server that accepts connections and then hangs).
-struct Hanging(MemoryStore);
-
-#[async_trait::async_trait]
-impl ImageStore for Hanging {
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        query: &dam_core::store::ListQuery,
-    ) -> Result<dam_core::store::ImagePage, StoreError> {
-        self.0.list(tenant, query).await
-    }
-
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        id: ImageId,
-    ) -> Result<Option<dam_core::Image>, StoreError> {
-        self.0.get(tenant, id).await
-    }
-
-    async fn insert(
-        &self,
-        tenant: &TenantId,
-        image: dam_core::Image,
-    ) -> Result<dam_core::Image, StoreError> {
-        self.0.insert(tenant, image).await
-    }
-
-    async fn set_status(
-        &self,
-        tenant: &TenantId,
-        id: ImageId,
-        status: ImageStatus,
-        at: dam_core::Timestamp,
-    ) -> Result<dam_core::Image, StoreError> {
-        self.0.set_status(tenant, id, status, at).await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        std::future::pending().await
-    }
-
-    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
-        self.0.delete(tenant, id).await
-    }
-}
-
 #[tokio::test]
 async fn a_store_that_does_not_answer_within_the_bound_is_unavailable() {
+    // A server that accepts connections and then hangs.
+    let hanging = Faulty::new(Arc::new(MemoryStore::new()));
+    hanging.hang(&[Operation::Ping]);
     let keys = Arc::new(MemoryStore::new());
-    let service = ImageService::new(Arc::new(Hanging(MemoryStore::new())), keys);
+    let service = ImageService::new(Arc::new(hanging), keys);
     let error = service.ready().await.unwrap_err();
     let problem = service.problem(&error, "/ready");
     assert_eq!(problem.status, 503);

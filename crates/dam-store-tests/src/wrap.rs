@@ -5,7 +5,8 @@
 //!   (e.g. a database schema dropped with it) — the base of an adapter's test store.
 //! - [`Faulty`]: passes every call through until told to fail some operations; then those
 //!   answer [`StoreError::Backend`] with [`INJECTED_CAUSE`], the way a broken disk or a lost
-//!   connection would. The kit's fault checks use it on every adapter.
+//!   connection would, or never answer, the way a server that accepts connections and then
+//!   hangs would. The kit's fault checks use it on every adapter.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -115,6 +116,7 @@ pub const FAULTY: &str = "faulty";
 /// ```
 pub struct Faulty<S: ?Sized> {
     failing: Mutex<Vec<Operation>>,
+    hanging: Mutex<Vec<Operation>>,
     inner: Arc<S>,
 }
 
@@ -123,6 +125,7 @@ impl<S: ?Sized> Faulty<S> {
     pub fn new(inner: Arc<S>) -> Self {
         Faulty {
             failing: Mutex::new(Vec::new()),
+            hanging: Mutex::new(Vec::new()),
             inner,
         }
     }
@@ -132,9 +135,15 @@ impl<S: ?Sized> Faulty<S> {
         *self.failing.lock().unwrap_or_else(PoisonError::into_inner) = operations.to_vec();
     }
 
-    /// From now on, nothing fails.
+    /// From now on, `operations` never answer (the others pass through, or fail as told).
+    pub fn hang(&self, operations: &[Operation]) {
+        *self.hanging.lock().unwrap_or_else(PoisonError::into_inner) = operations.to_vec();
+    }
+
+    /// From now on, nothing fails or hangs.
     pub fn heal(&self) {
         self.fail(&[]);
+        self.hang(&[]);
     }
 
     /// The wrapped store.
@@ -142,9 +151,16 @@ impl<S: ?Sized> Faulty<S> {
         &self.inner
     }
 
-    fn check(&self, operation: Operation) -> Result<(), StoreError> {
-        let failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
-        if failing.contains(&operation) {
+    async fn check(&self, operation: Operation) -> Result<(), StoreError> {
+        let listed = |list: &Mutex<Vec<Operation>>| {
+            list.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&operation)
+        };
+        if listed(&self.hanging) {
+            std::future::pending::<()>().await;
+        }
+        if listed(&self.failing) {
             Err(StoreError::backend(FAULTY, INJECTED_CAUSE))
         } else {
             Ok(())
@@ -152,24 +168,24 @@ impl<S: ?Sized> Faulty<S> {
     }
 }
 
-/// Implements the three storage traits for a wrapper: `$before` runs first (and may fail the
-/// call), then the call goes to `$inner`.
+/// Implements the three storage traits for a wrapper: `$before` runs first (and may fail or
+/// hold the call), then the call goes to `$inner`.
 macro_rules! forward {
     ([$($generics:tt)*] $wrapper:ty, $inner:ident, $before:ident) => {
         #[async_trait]
         impl<$($generics)*> ImageStore for $wrapper {
             async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
-                $before(self, Operation::List)?;
+                $before(self, Operation::List).await?;
                 self.$inner.list(tenant, query).await
             }
 
             async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
-                $before(self, Operation::Get)?;
+                $before(self, Operation::Get).await?;
                 self.$inner.get(tenant, id).await
             }
 
             async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
-                $before(self, Operation::Insert)?;
+                $before(self, Operation::Insert).await?;
                 self.$inner.insert(tenant, image).await
             }
 
@@ -180,17 +196,17 @@ macro_rules! forward {
                 status: ImageStatus,
                 at: Timestamp,
             ) -> Result<Image, StoreError> {
-                $before(self, Operation::SetStatus)?;
+                $before(self, Operation::SetStatus).await?;
                 self.$inner.set_status(tenant, id, status, at).await
             }
 
             async fn ping(&self) -> Result<(), StoreError> {
-                $before(self, Operation::Ping)?;
+                $before(self, Operation::Ping).await?;
                 self.$inner.ping().await
             }
 
             async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
-                $before(self, Operation::Delete)?;
+                $before(self, Operation::Delete).await?;
                 self.$inner.delete(tenant, id).await
             }
 
@@ -202,7 +218,7 @@ macro_rules! forward {
         #[async_trait]
         impl<$($generics)*> KeyStore for $wrapper {
             async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError> {
-                $before(self, Operation::TenantForKey)?;
+                $before(self, Operation::TenantForKey).await?;
                 self.$inner.tenant_for_key(digest).await
             }
         }
@@ -210,24 +226,24 @@ macro_rules! forward {
         #[async_trait]
         impl<$($generics)*> SeedStore for $wrapper {
             async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
-                $before(self, Operation::LoadFixture)?;
+                $before(self, Operation::LoadFixture).await?;
                 self.$inner.load_fixture(fixture).await
             }
 
             async fn is_empty(&self) -> Result<bool, StoreError> {
-                $before(self, Operation::IsEmpty)?;
+                $before(self, Operation::IsEmpty).await?;
                 self.$inner.is_empty().await
             }
         }
     };
 }
 
-fn pass<T: ?Sized>(_: &T, _: Operation) -> Result<(), StoreError> {
+async fn pass<T: ?Sized>(_: &T, _: Operation) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn check<S: ?Sized>(store: &Faulty<S>, operation: Operation) -> Result<(), StoreError> {
-    store.check(operation)
+async fn check<S: ?Sized>(store: &Faulty<S>, operation: Operation) -> Result<(), StoreError> {
+    store.check(operation).await
 }
 
 forward!([S: ImageStore + KeyStore + SeedStore, G: Send + Sync] Forwarding<S, G>, store, pass);
