@@ -191,23 +191,25 @@ async fn filter_length_in_bytes_after_decoding() {
 #[tokio::test]
 async fn filter_nesting_depth() {
     let svc = service().await;
-    let nested = |n: usize| format!("{}id gt 0{}", "(".repeat(n), ")".repeat(n));
-    assert_ok(list(&svc, &filter(&nested(MAX_DEPTH))).await, "depth 32");
-    assert_400(
-        list(&svc, &filter(&nested(MAX_DEPTH + 1))).await,
-        "$filter",
-        "deeper than 32",
-        "depth 33",
-    );
     // `not` counts as a level; two `not`s keep the meaning.
-    let nots = |n: usize| format!("{}id gt 0", "not ".repeat(n));
-    assert_ok(list(&svc, &filter(&nots(MAX_DEPTH))).await, "32 nots");
-    assert_400(
-        list(&svc, &filter(&nots(MAX_DEPTH + 1))).await,
-        "$filter",
-        "deeper than 32",
-        "33 nots",
-    );
+    type Nest = fn(usize) -> String;
+    let nestings: [(Nest, &str); 2] = [
+        (
+            |n| format!("{}id gt 0{}", "(".repeat(n), ")".repeat(n)),
+            "parentheses",
+        ),
+        (|n| format!("{}id gt 0", "not ".repeat(n)), "nots"),
+    ];
+    for (nest, what) in nestings {
+        let within = list(&svc, &filter(&nest(MAX_DEPTH))).await;
+        assert_ok(within, &format!("32 {what}"));
+        assert_400(
+            list(&svc, &filter(&nest(MAX_DEPTH + 1))).await,
+            "$filter",
+            "deeper than 32",
+            &format!("33 {what}"),
+        );
+    }
 }
 
 #[tokio::test]
