@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{database_url, TestStore};
+use common::{database_url, TestStore, TestStoreExt};
 
 macro_rules! gated_conformance {
     ($($check:ident),* $(,)?) => {

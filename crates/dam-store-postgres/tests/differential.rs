@@ -8,9 +8,11 @@
 
 mod common;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use common::{admin, database_url, TestStore};
+use common::{admin, database_url, TestStore, TestStoreExt};
 use dam_store_tests::model::{run_differential, run_workloads};
 use tokio::sync::OnceCell;
 
@@ -38,24 +40,28 @@ async fn emptied(shared: &Shared, url: &str) -> Arc<TestStore> {
     let (store, db) = shared
         .get_or_init(|| async { (Arc::new(TestStore::create(url).await), admin(url).await) })
         .await;
-    reset(db, &store.schema).await;
+    reset(db, store.schema()).await;
     Arc::clone(store)
 }
 
-#[test]
-fn postgres_and_reference_agree() {
+/// Runs `runner` with the number of cases and a factory of emptied stores on one schema;
+/// nothing (said) without a database.
+fn on_postgres(runner: impl for<'a> FnOnce(u32, &'a dyn Fn() -> Emptied<'a>)) {
     let Some(url) = database_url() else {
         return;
     };
     let shared = Shared::new();
-    run_differential(cases(), || emptied(&shared, &url));
+    runner(cases(), &|| Box::pin(emptied(&shared, &url)));
+}
+
+type Emptied<'a> = Pin<Box<dyn Future<Output = Arc<TestStore>> + 'a>>;
+
+#[test]
+fn postgres_and_reference_agree() {
+    on_postgres(|cases, fresh| run_differential(cases, fresh));
 }
 
 #[test]
 fn random_workloads_behave_as_the_model() {
-    let Some(url) = database_url() else {
-        return;
-    };
-    let shared = Shared::new();
-    run_workloads(cases(), || emptied(&shared, &url));
+    on_postgres(|cases, fresh| run_workloads(cases, fresh));
 }

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{admin, config, database_url, unique_schema, TestStore};
+use common::{admin, config, database_url, unique_schema, TestStore, TestStoreExt};
 use dam_core::query::{Filter, Instant as At, Value};
 use dam_core::store::{
     CmpOp, Field, ImageStore, KeyStore, ListQuery, Quantifier, SeedStore, SortKey, StoreError,
@@ -87,16 +87,16 @@ async fn assert_reference(
 
 #[tokio::test]
 async fn migrations_are_versioned_and_idempotent() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     // Three more processes starting together on the same schema.
     let (a, b, c) = tokio::join!(store.second(), store.second(), store.second());
     drop((a, b, c));
-    let db = admin(&store.url).await;
+    let db = admin(store.url()).await;
     let rows = db
         .query(
-            &format!("SELECT version FROM {}.dam_migrations", store.schema),
+            &format!("SELECT version FROM {}.dam_migrations", store.schema()),
             &[],
         )
         .await
@@ -108,26 +108,26 @@ async fn migrations_are_versioned_and_idempotent() {
 
 #[tokio::test]
 async fn a_newer_schema_is_refused() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
-    let db = admin(&store.url).await;
+    let db = admin(store.url()).await;
     db.execute(
         &format!(
             "INSERT INTO {}.dam_migrations (version, name) VALUES (9999, 'future')",
-            store.schema
+            store.schema()
         ),
         &[],
     )
     .await
     .unwrap();
-    let result = PostgresStore::connect(config(&store.url, &store.schema)).await;
+    let result = PostgresStore::connect(config(store.url(), store.schema())).await;
     assert!(matches!(result, Err(StoreError::Backend { .. })));
 }
 
 #[tokio::test]
 async fn fixture_round_trips_and_keys_are_digests() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let mut full = image(7, "héllo wörld 😀.png");
@@ -171,10 +171,10 @@ async fn fixture_round_trips_and_keys_are_digests() {
         None
     );
     // Only digests are stored.
-    let db = admin(&store.url).await;
+    let db = admin(store.url()).await;
     let rows = db
         .query(
-            &format!("SELECT digest FROM {}.dam_api_keys", store.schema),
+            &format!("SELECT digest FROM {}.dam_api_keys", store.schema()),
             &[],
         )
         .await
@@ -186,7 +186,7 @@ async fn fixture_round_trips_and_keys_are_digests() {
 
 #[tokio::test]
 async fn fixture_clashes_name_the_culprit_and_load_nothing() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let f = fixture(vec![("acme", vec!["secret-key"], vec![image(5, "a.jpg")])]);
@@ -244,7 +244,7 @@ async fn fixture_clashes_name_the_culprit_and_load_nothing() {
 
 #[tokio::test]
 async fn insert_assigns_ids_above_every_id_ever_held() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let acme = tenant("acme");
@@ -277,7 +277,7 @@ async fn insert_assigns_ids_above_every_id_ever_held() {
 
 #[tokio::test]
 async fn concurrent_inserts_from_two_stores_get_distinct_ids() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let other = Arc::new(store.second().await);
@@ -305,7 +305,7 @@ async fn concurrent_inserts_from_two_stores_get_distinct_ids() {
 
 #[tokio::test]
 async fn delete_and_set_status_follow_the_lock() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let acme = tenant("acme");
@@ -374,7 +374,7 @@ async fn delete_and_set_status_follow_the_lock() {
 
 #[tokio::test]
 async fn two_stores_racing_deletes_give_one_success() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let a = Arc::new(store.second().await);
@@ -410,7 +410,7 @@ async fn two_stores_racing_deletes_give_one_success() {
 
 #[tokio::test]
 async fn deletes_racing_a_lock_never_delete_a_processing_image() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let deleter = Arc::new(store.second().await);
@@ -457,7 +457,7 @@ async fn deletes_racing_a_lock_never_delete_a_processing_image() {
 /// Filters at the edges of the semantics, each checked against the reference.
 #[tokio::test]
 async fn filters_match_the_reference_semantics() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let who = tenant("acme");
@@ -631,7 +631,7 @@ async fn filters_match_the_reference_semantics() {
 
 #[tokio::test]
 async fn paging_count_and_has_more() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let who = tenant("acme");
@@ -830,7 +830,7 @@ impl Drop for Cleanup {
 /// Inserts, status changes and deletes leave exactly the pages the contract says.
 #[tokio::test]
 async fn writes_leave_the_expected_pages() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let acme = tenant("acme");

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::{admin, replica_urls, TestStore};
+use common::{admin, replica_urls, TestStore, TestStoreExt};
 use dam_core::query::{Filter, Value};
 use dam_core::store::{CmpOp, Field, ImageStore, ListQuery, SeedStore, StoreError};
 use dam_core::{
@@ -159,7 +159,7 @@ fn delete_then_list_through_the_replica_is_never_stale() {
         let writer = store_with_replica(&url, &replica, 100, |c| c).await;
         // A second store on the same schema, as another server process would be.
         let reader = common::connect(
-            common::config(&url, &writer.schema)
+            common::config(&url, writer.schema())
                 .with_replica(&replica)
                 .unwrap(),
         )
@@ -380,7 +380,7 @@ fn a_paused_replay_sends_reads_to_the_primary_and_writes_do_not_hang() {
 fn without_replicas_the_stats_are_zero() {
     let _turn = turn();
     runtime().block_on(async {
-        let Some(store) = TestStore::new().await else {
+        let Some(store) = TestStore::fresh().await else {
             return;
         };
         store.load_fixture(&fixture(3)).await.unwrap();

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{replica_urls, TestStore};
+use common::{replica_urls, TestStore, TestStoreExt};
 
 macro_rules! gated_conformance {
     ($($check:ident),* $(,)?) => {

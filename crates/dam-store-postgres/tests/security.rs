@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{admin, config, database_url, TestStore};
+use common::{admin, config, database_url, TestStore, TestStoreExt};
 use dam_core::store::{KeyStore, SeedStore};
 use dam_core::{
     FileType, Fixture, Image, ImageId, ImageService, ImageStatus, KeyDigest, ProblemDetails,
@@ -60,18 +60,18 @@ fn hex(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn every_column_of_the_schema_holds_keys_only_as_digests() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     store.load_fixture(&seed()).await.unwrap();
     // The keys work, so they were stored in some form.
     let owner = store.tenant_for_key(&KeyDigest::of(KEY)).await.unwrap();
     assert_eq!(owner, Some(TenantId::new("acme").unwrap()));
-    let db = admin(&store.url).await;
+    let db = admin(store.url()).await;
     let tables: Vec<String> = db
         .query(
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
-            &[&store.schema],
+            &[&store.schema()],
         )
         .await
         .unwrap()
@@ -85,7 +85,7 @@ async fn every_column_of_the_schema_holds_keys_only_as_digests() {
     for table in &tables {
         let rows = db
             .query(
-                &format!("SELECT t::text FROM {}.{table} AS t", store.schema),
+                &format!("SELECT t::text FROM {}.{table} AS t", store.schema()),
                 &[],
             )
             .await
@@ -117,12 +117,12 @@ fn assert_safe_500(problem: &ProblemDetails, logs: &Logs, mark: usize, url: &str
 
 #[tokio::test]
 async fn storage_faults_give_clean_500s_and_clean_logs() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let (logs, _guard) = Logs::capture(DRIVER_CAPPED);
     store.load_fixture(&seed()).await.unwrap();
-    let (url, schema) = (store.url.clone(), store.schema.clone());
+    let (url, schema) = (store.url().to_string(), store.schema().to_string());
     let store = Arc::new(store);
     let service = ImageService::new(store.clone(), store.clone());
     let key = Some(KEY.as_bytes());
@@ -176,7 +176,7 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
     // steps too, and they may take longer than it on a loaded machine.
     let setup = TestStore::create(&url).await;
     setup.load_fixture(&seed()).await.unwrap();
-    let schema = setup.schema.clone();
+    let schema = setup.schema().to_string();
     // The store under test has a short timeout, and its connections carry the schema as
     // their application name so the test can see when the server has given up on them.
     let tagged = common::tagged_url(&url, &schema);

@@ -49,6 +49,15 @@ impl<S, G> Forwarding<S, G> {
     }
 }
 
+/// The wrapped store's own methods (those beyond the storage traits) are the wrapper's.
+impl<S, G> std::ops::Deref for Forwarding<S, G> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.store
+    }
+}
+
 /// The operations of the storage traits, to choose which ones [`Faulty`] fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {

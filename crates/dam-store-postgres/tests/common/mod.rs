@@ -1,15 +1,12 @@
 //! Test support: the database URL (or a clear skip), one schema per store so tests run in
-//! parallel, and a store wrapper that drops its schema when dropped.
+//! parallel, and a store (the kit's forwarding wrapper) that drops its schema when dropped.
 #![allow(dead_code)]
 
-use std::ops::Deref;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
-use dam_core::store::{ImagePage, ImageStore, KeyStore, ListQuery, SeedStore, StoreError};
-use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 use dam_store_postgres::{PostgresConfig, PostgresStore};
+use dam_store_tests::wrap::Forwarding;
 use tokio_postgres::NoTls;
 
 /// The variable that points the tests at a database.
@@ -99,101 +96,76 @@ pub async fn connect(config: PostgresConfig) -> PostgresStore {
         .unwrap_or_else(|e| panic!("PostgreSQL at {URL_VAR} does not answer: {e:?}"))
 }
 
-/// A store in a schema of its own, dropped with it.
-pub struct TestStore {
-    store: PostgresStore,
+/// A schema of the test database, dropped when the store that holds it is.
+pub struct Schema {
     /// The URL the schema lives behind.
     pub url: String,
-    /// The schema.
-    pub schema: String,
+    /// The schema's name.
+    pub name: String,
 }
 
-impl TestStore {
-    /// A fresh, empty store in a new schema.
-    pub async fn create(url: &str) -> TestStore {
-        let schema = unique_schema();
-        let store = connect(config(url, &schema)).await;
-        TestStore {
-            store,
-            url: url.to_string(),
-            schema,
-        }
+impl Drop for Schema {
+    fn drop(&mut self) {
+        drop_schema(&self.url, &self.name);
     }
+}
+
+/// A store in a schema of its own, dropped with it: the kit's forwarding store with the
+/// schema as its guard.
+pub type TestStore = Forwarding<PostgresStore, Schema>;
+
+/// How the tests make and use a [`TestStore`].
+pub trait TestStoreExt: Sized {
+    /// A fresh, empty store in a new schema.
+    async fn create(url: &str) -> Self;
 
     /// A fresh store, or `None` (said) when no database is configured.
-    pub async fn new() -> Option<TestStore> {
+    async fn fresh() -> Option<Self> {
         let url = database_url()?;
-        Some(TestStore::create(&url).await)
+        Some(Self::create(&url).await)
     }
+
+    /// A fresh store in a new schema, with `replica` as its read replica and `tune` applied
+    /// to its configuration.
+    async fn with_replica(
+        url: &str,
+        replica: &str,
+        tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
+    ) -> Self;
 
     /// Another store (its own pool) on the same schema, as a second process would have.
-    pub async fn second(&self) -> PostgresStore {
-        connect(config(&self.url, &self.schema)).await
-    }
+    async fn second(&self) -> PostgresStore;
+
+    /// The URL the schema lives behind.
+    fn url(&self) -> &str;
+
+    /// The schema.
+    fn schema(&self) -> &str;
 }
 
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        drop_schema(&self.url, &self.schema);
-    }
-}
-
-impl Deref for TestStore {
-    type Target = PostgresStore;
-
-    fn deref(&self) -> &PostgresStore {
-        &self.store
-    }
-}
-
-#[async_trait]
-impl ImageStore for TestStore {
-    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<ImagePage, StoreError> {
-        self.store.list(tenant, query).await
+impl TestStoreExt for TestStore {
+    async fn create(url: &str) -> TestStore {
+        open(url, None, |c| c).await
     }
 
-    async fn get(&self, tenant: &TenantId, id: ImageId) -> Result<Option<Image>, StoreError> {
-        self.store.get(tenant, id).await
+    async fn with_replica(
+        url: &str,
+        replica: &str,
+        tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
+    ) -> TestStore {
+        open(url, Some(replica), tune).await
     }
 
-    async fn insert(&self, tenant: &TenantId, image: Image) -> Result<Image, StoreError> {
-        self.store.insert(tenant, image).await
+    async fn second(&self) -> PostgresStore {
+        connect(config(self.url(), self.schema())).await
     }
 
-    async fn set_status(
-        &self,
-        tenant: &TenantId,
-        id: ImageId,
-        status: ImageStatus,
-        at: Timestamp,
-    ) -> Result<Image, StoreError> {
-        self.store.set_status(tenant, id, status, at).await
+    fn url(&self) -> &str {
+        &self.guard().url
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.store.ping().await
-    }
-
-    async fn delete(&self, tenant: &TenantId, id: ImageId) -> Result<(), StoreError> {
-        self.store.delete(tenant, id).await
-    }
-}
-
-#[async_trait]
-impl SeedStore for TestStore {
-    async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
-        self.store.load_fixture(fixture).await
-    }
-
-    async fn is_empty(&self) -> Result<bool, StoreError> {
-        self.store.is_empty().await
-    }
-}
-
-#[async_trait]
-impl KeyStore for TestStore {
-    async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError> {
-        self.store.tenant_for_key(digest).await
+    fn schema(&self) -> &str {
+        &self.guard().name
     }
 }
 
@@ -267,23 +239,21 @@ pub async fn replica_urls() -> Option<(String, String)> {
     }
 }
 
-impl TestStore {
-    /// A fresh store in a new schema, with `replica` as its read replica and `tune` applied
-    /// to its configuration.
-    pub async fn with_replica(
-        url: &str,
-        replica: &str,
-        tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
-    ) -> TestStore {
-        let schema = unique_schema();
-        let config = config(url, &schema)
+/// A store in a new schema of the database at `url`, with `replica` if any as its read
+/// replica and `tune` applied to its configuration.
+async fn open(
+    url: &str,
+    replica: Option<&str>,
+    tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
+) -> TestStore {
+    let name = unique_schema();
+    let mut config = config(url, &name);
+    if let Some(replica) = replica {
+        config = config
             .with_replica(replica)
             .unwrap_or_else(|e| panic!("{REPLICA_VAR} is not a PostgreSQL URL: {e}"));
-        let store = connect(tune(config)).await;
-        TestStore {
-            store,
-            url: url.to_string(),
-            schema,
-        }
     }
+    let store = connect(tune(config)).await;
+    let url = url.to_string();
+    Forwarding::new(store, Schema { url, name })
 }
