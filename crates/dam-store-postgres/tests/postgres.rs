@@ -870,7 +870,7 @@ async fn writes_leave_the_expected_pages() {
 /// The pool gauges' source: the primary's pool, its connection idle again after a list.
 #[tokio::test]
 async fn pools_report_the_primary_pool() {
-    let Some(store) = TestStore::new().await else {
+    let Some(store) = TestStore::fresh().await else {
         return;
     };
     let own = store.second().await;
