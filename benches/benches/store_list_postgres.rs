@@ -78,7 +78,9 @@ impl Schema {
         let config = PostgresConfig::new(&self.url)
             .expect("a PostgreSQL URL")
             .with_schema(&self.name)
-            .expect("a valid schema name");
+            .expect("a valid schema name")
+            // Loading a million images takes minutes, beyond the default bound.
+            .with_timeout(Duration::from_secs(600));
         rt.block_on(PostgresStore::connect(config))
             .unwrap_or_else(|e| panic!("PostgreSQL at {URL_VAR} does not answer: {e:?}"))
     }

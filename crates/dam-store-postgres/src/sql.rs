@@ -122,6 +122,17 @@ impl SqlBuilder {
             .collect()
     }
 
+    /// The parameters, in placeholder order, as [`tokio_postgres::Client::query`] takes them
+    /// for a statement prepared with [`SqlBuilder::types`].
+    pub(crate) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params.iter().map(Param::as_sql).collect()
+    }
+
+    /// The parameters' types, in placeholder order.
+    pub(crate) fn types(&self) -> Vec<Type> {
+        self.params.iter().map(Param::pg_type).collect()
+    }
+
     /// Appends a boolean SQL expression for a lowered condition; never NULL.
     pub(crate) fn push_condition(&mut self, condition: &Condition) {
         match condition {

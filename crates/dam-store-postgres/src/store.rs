@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use dam_core::store::{
     ImagePage, ImageStore, KeyStore, ListQuery, PoolStatus, SeedStore, StoreError,
 };
-use dam_core::{Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
+use dam_core::{error_chain, Fixture, Image, ImageId, ImageStatus, KeyDigest, TenantId, Timestamp};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{IsolationLevel, NoTls};
+use tokio_postgres::{GenericClient, IsolationLevel, NoTls, Row, Statement};
 
 use crate::config::PostgresConfig;
 use crate::error::{backend, driver};
@@ -113,6 +113,33 @@ impl PostgresStore {
         schema::latest_version()
     }
 
+    /// Not part of the API: brings `config`'s schema to `version` only, as an older build
+    /// left it, so that tests can check the later migrations on a database of that version.
+    #[doc(hidden)]
+    pub async fn migrate_to_version(
+        config: &PostgresConfig,
+        version: i32,
+    ) -> Result<(), StoreError> {
+        let connecting = async {
+            let (mut client, connection) = config
+                .connection_config()
+                .connect(NoTls)
+                .await
+                .map_err(backend)?;
+            let driver = tokio::spawn(connection);
+            let migrated = schema::migrate_to(&mut client, config.schema.as_deref(), version)
+                .await
+                .map_err(backend);
+            drop(client);
+            let _ended = driver.await;
+            migrated
+        };
+        match tokio::time::timeout(config.timeout, connecting).await {
+            Ok(result) => result,
+            Err(_) => Err(backend("migrating did not finish within the timeout")),
+        }
+    }
+
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(backend)
     }
@@ -176,17 +203,19 @@ impl PostgresStore {
         page.push_order_by(query);
         page.push(" LIMIT ")
             .bind(crate::sql::Param::Int(query.fetch_limit()))
-            .push("::bigint OFFSET ")
-            .bind(crate::sql::Param::Int(query.offset()))
             .push("::bigint");
+        // A first page or a `$skiptoken` seek has no OFFSET, and its statement is kept
+        // prepared (see `ListStatement`); a `$skip` is planned for its own values.
+        let skips = query.offset() > 0;
+        if skips {
+            page.push(" OFFSET ")
+                .bind(crate::sql::Param::Int(query.offset()))
+                .push("::bigint");
+        }
+        let page_statement = ListStatement::prepare(client, &page, !skips).await?;
 
-        // Each filter shape is its own statement text, so a cache of prepared statements would
-        // grow without bound (deadpool's is per connection and never evicts), and preparing an
-        // unnamed statement first costs a round trip of its own. `query_typed` declares the
-        // parameters' types and sends parse, bind and execute together: one round trip, and a
-        // plan for these very values (no generic plan that fits a first page but not a far
-        // `$skip`).
         let (rows, total) = if query.count {
+            let count_statement = ListStatement::prepare(client, &count, true).await?;
             // Page and count from one snapshot, so they agree.
             let tx = client
                 .build_transaction()
@@ -195,22 +224,18 @@ impl PostgresStore {
                 .start()
                 .await
                 .map_err(backend)?;
-            let rows = tx
-                .query_typed(page.sql(), &page.typed_params())
-                .await
-                .map_err(backend)?;
-            let total: i64 = tx
-                .query_typed_one(count.sql(), &count.typed_params())
-                .await
-                .and_then(|row| row.try_get(0))
+            let rows = page_statement.query(&*tx, &page).await?;
+            let total: i64 = count_statement
+                .query(&*tx, &count)
+                .await?
+                .first()
+                .ok_or_else(|| backend("the count returned no row"))?
+                .try_get(0)
                 .map_err(backend)?;
             tx.commit().await.map_err(backend)?;
             (rows, Some(u64::try_from(total).map_err(backend)?))
         } else {
-            let rows = client
-                .query_typed(page.sql(), &page.typed_params())
-                .await
-                .map_err(backend)?;
+            let rows = page_statement.query(&***client, &page).await?;
             (rows, None)
         };
         let (rows, has_more) = query.split_page(rows);
@@ -426,6 +451,18 @@ impl PostgresStore {
             insert_images(&tx, chunk).await?;
         }
         tx.commit().await.map_err(driver)?;
+        // Statistics for the planner now rather than when autovacuum gets round to it: a
+        // planner that believes the tables still empty can read a whole tenant for one page.
+        // The fixture is stored by now, so a failure here is no failure of the load.
+        if let Err(error) = client
+            .batch_execute("ANALYZE dam_images, dam_api_keys")
+            .await
+        {
+            tracing::warn!(
+                error = %error_chain(&error),
+                "could not refresh the statistics after a fixture load"
+            );
+        }
         Ok(())
     }
 }
@@ -714,6 +751,58 @@ impl KeyStore for PostgresStore {
     }
 }
 
+/// How many list statements (page or count, one per filter shape and sort) a connection keeps
+/// prepared. Past it the connection's statement cache is emptied and fills again, so that
+/// clients sending ever new filters cannot make it grow without bound.
+const PREPARED_LISTS: usize = 64;
+
+/// A list's statement on one connection.
+///
+/// Planning a list costs about as much as running a first page (the planner weighs every
+/// index of `dam_images`), so a first page or a seek runs a statement prepared once per
+/// connection and filter shape: the SQL text varies with the shape of the filter and the
+/// sort, never with a value, since every value is a bound parameter. PostgreSQL plans such a
+/// statement for the first values it gets and then, when that is no worse, keeps a generic
+/// plan. A `$skip` page is sent unnamed instead (`query_typed`: parse, bind and execute in one
+/// round trip), planned for its own values: a generic plan that suits a first page can be a
+/// poor one far into the matches.
+enum ListStatement {
+    Prepared(Statement),
+    Unnamed,
+}
+
+impl ListStatement {
+    /// Prepares `sql` on `client` (or takes it from the connection's cache) when `reuse`.
+    async fn prepare(client: &Object, sql: &SqlBuilder, reuse: bool) -> Result<Self, StoreError> {
+        if !reuse {
+            return Ok(ListStatement::Unnamed);
+        }
+        let statement = client
+            .prepare_typed_cached(sql.sql(), &sql.types())
+            .await
+            .map_err(backend)?;
+        // The fixed statements of the other operations count too; they are prepared again
+        // when next used.
+        if client.statement_cache.size() > PREPARED_LISTS {
+            client.statement_cache.clear();
+        }
+        Ok(ListStatement::Prepared(statement))
+    }
+
+    /// Runs the statement with `sql`'s parameters, on `client` or in its transaction.
+    async fn query(
+        &self,
+        client: &impl GenericClient,
+        sql: &SqlBuilder,
+    ) -> Result<Vec<Row>, StoreError> {
+        match self {
+            ListStatement::Prepared(statement) => client.query(statement, &sql.params()).await,
+            ListStatement::Unnamed => client.query_typed(sql.sql(), &sql.typed_params()).await,
+        }
+        .map_err(backend)
+    }
+}
+
 /// A pool of connections made with `session`, each bounded by `timeout`, waiting at most
 /// `wait` for a free one.
 pub(crate) fn build_pool(
@@ -737,4 +826,83 @@ pub(crate) fn build_pool(
         .runtime(Runtime::Tokio1)
         .build()
         .map_err(backend)
+}
+
+#[cfg(test)]
+mod tests {
+    use dam_core::query::{Filter, Value};
+    use dam_core::store::{CmpOp, Field};
+
+    use super::*;
+
+    /// The test database, or `None` (said) when `DAM_TEST_POSTGRES_URL` is unset; under
+    /// `CI=true` an unset URL fails, as in the integration tests.
+    fn database_url() -> Option<String> {
+        let url = std::env::var("DAM_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty());
+        if url.is_none() {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "DAM_TEST_POSTGRES_URL is not set, and CI=true"
+            );
+            eprintln!("skipped: DAM_TEST_POSTGRES_URL not set");
+        }
+        url
+    }
+
+    /// A filter of `n` clauses: a statement text of its own for each `n`.
+    fn clauses(n: i64) -> Filter {
+        let clause = |k| Filter::Compare {
+            field: Field::NumLinks,
+            op: CmpOp::Ne,
+            value: Value::Integer(k),
+        };
+        (1..n).fold(clause(0), |f, k| {
+            Filter::And(Box::new(f), Box::new(clause(k)))
+        })
+    }
+
+    /// A connection keeps at most `PREPARED_LISTS` list statements, however many filter
+    /// shapes it sees, and a shape seen before is not prepared again.
+    #[tokio::test]
+    async fn prepared_lists_stay_bounded_per_connection() {
+        let Some(url) = database_url() else {
+            return;
+        };
+        let schema = format!("dam_unit_prepared_{}", std::process::id());
+        let config = PostgresConfig::new(&url)
+            .and_then(|c| c.with_schema(&schema))
+            .unwrap();
+        let store = PostgresStore::connect(config).await.unwrap();
+        let mut client = store.client().await.unwrap();
+        let who = TenantId::new("acme").unwrap();
+        let query = |n| ListQuery {
+            filter: Some(clauses(n)),
+            ..ListQuery::default()
+        };
+
+        let mut sizes = Vec::new();
+        for n in 1..=3 * PREPARED_LISTS as i64 {
+            let page = PostgresStore::list_page(&mut client, &who, &query(n)).await;
+            assert!(page.is_ok_and(|p| p.items.is_empty()));
+            sizes.push(client.statement_cache.size());
+        }
+        let before = client.statement_cache.size();
+        PostgresStore::list_page(&mut client, &who, &query(3 * PREPARED_LISTS as i64))
+            .await
+            .unwrap();
+        let again = client.statement_cache.size();
+        client
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+
+        assert!(
+            sizes.iter().all(|&size| size <= PREPARED_LISTS),
+            "{sizes:?}"
+        );
+        assert_eq!(sizes[..3], [1, 2, 3]);
+        assert_eq!(again, before);
+    }
 }

@@ -102,7 +102,10 @@ async fn migrations_are_versioned_and_idempotent() {
         .await
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![PostgresStore::schema_version()]);
+    assert_eq!(
+        versions,
+        (1..=PostgresStore::schema_version()).collect::<Vec<_>>()
+    );
     assert!(store.is_empty().await.unwrap());
 }
 
@@ -123,6 +126,254 @@ async fn a_newer_schema_is_refused() {
     .unwrap();
     let result = PostgresStore::connect(config(store.url(), store.schema())).await;
     assert!(matches!(result, Err(StoreError::Backend { .. })));
+}
+
+/// The names of `dam_images`' indexes in `schema`, sorted.
+async fn index_names(db: &tokio_postgres::Client, schema: &str) -> Vec<String> {
+    let rows = db
+        .query(
+            "SELECT indexname::text FROM pg_indexes
+             WHERE schemaname = $1 AND tablename = 'dam_images' ORDER BY 1",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// A database that a version 1 build filled is migrated when the current build opens it:
+/// the rows, keys and id counter stay, the list indexes are replaced.
+#[tokio::test]
+async fn a_version_1_database_migrates_keeping_its_rows() {
+    let Some(url) = database_url() else {
+        return;
+    };
+    let schema = unique_schema();
+    let _cleanup = Cleanup(url.clone(), schema.clone());
+    PostgresStore::migrate_to_version(&config(&url, &schema), 1)
+        .await
+        .unwrap();
+    let db = admin(&url).await;
+    // Rows as version 1 stored them, written by hand.
+    db.batch_execute(&format!(
+        "SET search_path = {schema};
+         INSERT INTO dam_images (id, tenant, reference, file_type, status, num_links,
+             created_on, modified_on, tags, original_url, width, height, size_in_bytes)
+         VALUES (3, 'acme', 'a.jpg', 'jpg', 'Ok', 2, 1700000000, 1700000100, '{{red,big}}',
+                 'https://x/a.jpg', 10, 20, 30),
+                (5, 'acme', 'b.png', 'png', 'Up', 0, 1700000500, 1700000500, '{{}}',
+                 NULL, 1, 2, 3),
+                (7, 'other', 'a.jpg', 'jpg', 'Ok', 1, 1700000200, 1700000200, '{{}}',
+                 NULL, 1, 1, 1);
+         INSERT INTO dam_api_keys (digest, tenant) VALUES (sha256('acme-key'), 'acme');
+         UPDATE dam_id_counter SET max_id = 9;"
+    ))
+    .await
+    .unwrap();
+    let before = index_names(&db, &schema).await;
+    assert!(before.contains(&"dam_images_by_created_on".to_string()));
+
+    let store = PostgresStore::connect(config(&url, &schema)).await.unwrap();
+
+    let rows = db
+        .query(
+            &format!("SELECT version FROM {schema}.dam_migrations ORDER BY 1"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(versions, vec![1, 2]);
+    let after = index_names(&db, &schema).await;
+    assert!(
+        after.iter().all(|name| !name.starts_with("dam_images_by_")),
+        "{after:?}"
+    );
+    for name in [
+        "dam_images_list_id",
+        "dam_images_list_reference",
+        "dam_images_list_created_on",
+        "dam_images_list_status_desc",
+    ] {
+        assert!(
+            after.contains(&name.to_string()),
+            "{name} missing: {after:?}"
+        );
+    }
+
+    let acme = tenant("acme");
+    let newest_first = ListQuery {
+        order_by: vec![SortKey {
+            field: Field::CreatedOn,
+            descending: true,
+        }],
+        count: true,
+        ..ListQuery::default()
+    };
+    let page = store.list(&acme, &newest_first).await.unwrap();
+    let mut a = image(3, "a.jpg");
+    a.num_links = 2;
+    a.modified_on = ts(1_700_000_100);
+    a.tags = vec!["red".into(), "big".into()];
+    a.original_url = Some("https://x/a.jpg".into());
+    (a.width, a.height, a.size_in_bytes) = (10, 20, 30);
+    let mut b = Image::new(
+        id(5),
+        Reference::new("b.png").unwrap(),
+        FileType::new("png").unwrap(),
+        ImageStatus::Updating,
+        ts(1_700_000_500),
+    );
+    (b.width, b.height, b.size_in_bytes) = (1, 2, 3);
+    assert_eq!(page.items, vec![b, a]);
+    assert_eq!(page.total, Some(2));
+    assert_eq!(
+        store
+            .tenant_for_key(&KeyDigest::of("acme-key"))
+            .await
+            .unwrap(),
+        Some(acme.clone())
+    );
+    let added = store.insert(&acme, image(1, "c.jpg")).await.unwrap();
+    assert_eq!(added.id, id(10));
+}
+
+/// Right after a fixture load the planner has statistics: the load ran `ANALYZE` (autovacuum
+/// is off for these tables, so nothing else could have).
+#[tokio::test]
+async fn a_fixture_load_leaves_statistics() {
+    let Some(store) = TestStore::fresh().await else {
+        return;
+    };
+    let db = admin(store.url()).await;
+    let schema = store.schema();
+    db.batch_execute(&format!(
+        "ALTER TABLE {schema}.dam_images SET (autovacuum_enabled = false);
+         ALTER TABLE {schema}.dam_api_keys SET (autovacuum_enabled = false);"
+    ))
+    .await
+    .unwrap();
+    let db = &db;
+    let statistics = || async move {
+        let row = db
+            .query_one(
+                "SELECT c.reltuples::float8, s.last_analyze IS NOT NULL
+                 FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_stat_user_tables s ON s.relid = c.oid
+                 WHERE n.nspname = $1 AND c.relname = 'dam_images'",
+                &[&schema],
+            )
+            .await
+            .unwrap();
+        (row.get::<_, f64>(0), row.get::<_, bool>(1))
+    };
+    // -1: never analyzed nor vacuumed.
+    assert_eq!(statistics().await, (-1.0, false));
+    let images: Vec<Image> = (1..=300).map(|n| image(n, &format!("{n}.jpg"))).collect();
+    store
+        .load_fixture(&fixture(vec![("acme", vec!["k"], images)]))
+        .await
+        .unwrap();
+    assert_eq!(statistics().await, (300.0, true));
+}
+
+/// Every sortable field, either way, is read from an index in list order (`field [DESC], id`),
+/// the `$skiptoken` seek too: never a sort of the tenant's rows, even with sorting priced out.
+/// Descending fields whose values seldom repeat may sort each group of equal values on the
+/// id as they are read (an incremental sort); those with a handful of values may not.
+#[tokio::test]
+async fn pages_are_read_from_an_index_in_list_order() {
+    let Some(store) = TestStore::fresh().await else {
+        return;
+    };
+    let images: Vec<Image> = (1..=500)
+        .map(|n| {
+            let mut im = image(n, &format!("{n}.jpg"));
+            im.file_type = FileType::new(["jpg", "png", "gif"][n as usize % 3]).unwrap();
+            im.status = ImageStatus::ALL[n as usize % 5];
+            im.num_links = n % 10;
+            im.created_on = ts(1_700_000_000 + (n * 7919) % 100_000);
+            im.modified_on = ts(1_700_100_000 + n);
+            (im.width, im.height, im.size_in_bytes) = (n % 700, n % 300, n * 13 % 10_000);
+            im
+        })
+        .collect();
+    store
+        .load_fixture(&fixture(vec![("acme", vec![], images)]))
+        .await
+        .unwrap();
+    let db = admin(store.url()).await;
+    db.batch_execute(&format!(
+        "SET search_path = {}; SET enable_sort = off; SET enable_seqscan = off;
+         SET enable_bitmapscan = off;",
+        store.schema()
+    ))
+    .await
+    .unwrap();
+    let few_values = ["file_type", "status", "num_links"];
+    let columns = [
+        "id",
+        "reference",
+        "file_type",
+        "status",
+        "num_links",
+        "created_on",
+        "modified_on",
+        "width",
+        "height",
+        "size_in_bytes",
+    ];
+    for column in columns {
+        for direction in ["", " DESC"] {
+            let order = if column == "id" {
+                format!("id{direction}")
+            } else {
+                format!("{column}{direction}, id")
+            };
+            let plan = explain(
+                &db,
+                &format!(
+                    "SELECT * FROM dam_images WHERE tenant = 'acme' AND file_type = 'jpg'
+                     ORDER BY {order} LIMIT 101"
+                ),
+            )
+            .await;
+            let full_sort = plan.lines().any(|line| {
+                line.trim_start()
+                    .trim_start_matches("->")
+                    .trim_start()
+                    .starts_with("Sort  (")
+            });
+            assert!(!full_sort, "ORDER BY {order}:\n{plan}");
+            if few_values.contains(&column) || column == "id" {
+                assert!(!plan.contains("Sort"), "ORDER BY {order}:\n{plan}");
+            }
+        }
+    }
+    // The seek after (created_on, id) for `createdOn desc`, as the core writes it: a range
+    // of the scan in list order.
+    let plan = explain(
+        &db,
+        "SELECT * FROM dam_images WHERE tenant = 'acme' AND file_type = 'jpg'
+         AND created_on <= 1700050000 AND (created_on <> 1700050000 OR id > 50)
+         ORDER BY created_on DESC, id LIMIT 101",
+    )
+    .await;
+    assert!(plan.contains("dam_images_list_created_on"), "{plan}");
+    assert!(plan.contains("created_on <= "), "{plan}");
+    // The filter on an indexed field is tested in the index, before any row is read.
+    let in_index = |line: &str| line.contains("Index Cond") && line.contains("file_type");
+    assert!(plan.lines().any(in_index), "{plan}");
+}
+
+/// The plan of `sql`, one line per node.
+async fn explain(db: &tokio_postgres::Client, sql: &str) -> String {
+    let rows = db.query(&format!("EXPLAIN {sql}"), &[]).await.unwrap();
+    rows.iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]
