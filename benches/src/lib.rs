@@ -23,12 +23,21 @@ pub const FILTERS: [(&str, &str); 5] = [
     ("tags_any", "tags/any(t: t eq 'red')"),
 ];
 
+/// `$orderby` inputs: (name, text). Each is valid under the contract.
+pub const ORDERBYS: [(&str, &str); 2] = [
+    ("one_key", "createdOn desc"),
+    ("three_keys", "status desc, numLinks, createdOn desc"),
+];
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_input_is_valid() {
         for (name, text) in super::FILTERS {
             assert!(dam_core::query::parse_filter(text).is_ok(), "{name}");
+        }
+        for (name, text) in super::ORDERBYS {
+            assert!(dam_core::query::parse_orderby(text).is_ok(), "{name}");
         }
     }
 }
