@@ -19,11 +19,11 @@
 use std::borrow::Cow;
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while, take_while_m_n};
-use nom::character::complete::{char, digit1, one_of, satisfy};
-use nom::combinator::{map, opt, recognize};
+use nom::bytes::complete::take_while_m_n;
+use nom::character::complete::{char, one_of};
+use nom::combinator::{map, opt};
 use nom::error::{ErrorKind, ParseError};
-use nom::sequence::{preceded, terminated};
+use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::calendar::{days_from_civil, days_in_month, DAY};
@@ -85,7 +85,7 @@ pub(super) enum LexError {
     },
 }
 
-/// nom's error for the word rules: which failure, and how much input was left where it
+/// nom's error for the datetime rules: which failure, and how much input was left where it
 /// happened (offsets are computed once the whole value is known).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct WordError {
@@ -97,13 +97,6 @@ pub(super) struct WordError {
 enum WordErrorKind {
     /// A rule did not match (nom backtracks over it).
     NoMatch,
-    Unterminated,
-    TooLong {
-        bytes: usize,
-    },
-    OutOfRange {
-        len: usize,
-    },
     Invalid {
         len: usize,
         reason: &'static str,
@@ -125,21 +118,20 @@ impl ParseError<&str> for WordError {
 
 type WordResult<'a, T> = IResult<&'a str, T, WordError>;
 
-fn failure<T>(input: &str, kind: WordErrorKind) -> WordResult<'_, T> {
-    Err(nom::Err::Failure(WordError {
-        left: input.len(),
-        kind,
-    }))
-}
-
 /// Cuts `src` into tokens, ending with [`TokenKind::End`].
+///
+/// Byte by byte: every byte that starts or ends a token is ASCII, so only the error paths
+/// decode a character. Only a datetime goes through nom's rules ([`datetime`]).
 pub(super) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, LexError> {
+    let bytes = src.as_bytes();
     let mut tokens = Vec::with_capacity(src.len() / 4 + 2);
-    let mut rest = src;
+    let mut at = 0;
     loop {
-        rest = rest.trim_start_matches(' ');
-        let start = src.len() - rest.len();
-        let Some(first) = rest.chars().next() else {
+        while bytes.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        let start = at;
+        let Some(&first) = bytes.get(start) else {
             tokens.push(Token {
                 kind: TokenKind::End,
                 start,
@@ -147,123 +139,165 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, LexError> {
             });
             return Ok(tokens);
         };
-        let (after, kind) = match token(rest) {
-            Ok(ok) => ok,
-            Err(nom::Err::Error(_)) | Err(nom::Err::Incomplete(_)) => {
-                return Err(LexError::UnexpectedCharacter {
-                    at: start,
-                    character: first,
-                })
+        let (end, kind) = match first {
+            b'(' => (start + 1, TokenKind::Open),
+            b')' => (start + 1, TokenKind::Close),
+            b',' => (start + 1, TokenKind::Comma),
+            b':' => (start + 1, TokenKind::Colon),
+            b'/' => (start + 1, TokenKind::Slash),
+            _ => {
+                let (end, kind) = word(src, start, first)?;
+                if let Some(&next) = bytes.get(end) {
+                    if !ends_word(next) {
+                        return Err(LexError::MissingSeparator {
+                            at: end,
+                            word: start,
+                            character: char_at(src, end),
+                        });
+                    }
+                }
+                (end, kind)
             }
-            Err(nom::Err::Failure(e)) => return Err(word_error(src, start, e)),
         };
-        let end = src.len() - after.len();
-        let text = &rest[..end - start];
-        let is_word = !matches!(
+        tokens.push(Token {
             kind,
-            TokenKind::Open
-                | TokenKind::Close
-                | TokenKind::Comma
-                | TokenKind::Colon
-                | TokenKind::Slash
-        );
-        if is_word {
-            if let Some(character) = after.chars().next().filter(|c| !ends_word(*c)) {
-                return Err(LexError::MissingSeparator {
-                    at: end,
-                    word: start,
-                    character,
-                });
-            }
-        }
-        tokens.push(Token { kind, start, text });
-        rest = after;
+            start,
+            text: src.get(start..end).unwrap_or_default(),
+        });
+        at = end;
     }
 }
 
-fn word_error(src: &str, start: usize, e: WordError) -> LexError {
+/// The character starting at byte `at` (a character boundary), for error messages.
+fn char_at(src: &str, at: usize) -> char {
+    src.get(at..).and_then(|s| s.chars().next()).unwrap_or(' ')
+}
+
+fn word_error(src: &str, e: WordError) -> LexError {
     let at = src.len().saturating_sub(e.left);
     match e.kind {
         WordErrorKind::NoMatch => LexError::UnexpectedCharacter {
             at,
-            character: src.get(at..).and_then(|s| s.chars().next()).unwrap_or(' '),
-        },
-        WordErrorKind::Unterminated => LexError::UnterminatedString { at: start },
-        WordErrorKind::TooLong { bytes } => LexError::StringTooLong { at: start, bytes },
-        WordErrorKind::OutOfRange { len } => LexError::IntegerOutOfRange {
-            at: start,
-            end: start + len,
+            character: char_at(src, at),
         },
         WordErrorKind::Invalid { len, reason } => LexError::InvalidDateTime {
-            at: start,
-            end: start + len,
+            at,
+            end: at + len,
             reason,
         },
     }
 }
 
 /// What may touch the end of a word.
-fn ends_word(c: char) -> bool {
-    matches!(c, ' ' | '(' | ')' | ',' | ':' | '/')
+fn ends_word(b: u8) -> bool {
+    matches!(b, b' ' | b'(' | b')' | b',' | b':' | b'/')
 }
 
-/// token = punct / string / number / name
+/// word = string / number / name, starting at byte `start` with `first`: its end and kind.
 ///
-/// The first character tells which rule can apply, so only that one is tried.
-fn token(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    match input.as_bytes().first() {
-        Some(b'(' | b')' | b',' | b':' | b'/') => punct(input),
-        Some(b'\'') => string(input),
-        Some(b'0'..=b'9' | b'-') => number(input),
-        _ => name(input),
+/// The first byte tells which rule can apply, so only that one is tried.
+fn word(src: &str, start: usize, first: u8) -> Result<(usize, TokenKind<'_>), LexError> {
+    match first {
+        b'\'' => string(src, start),
+        b'0'..=b'9' | b'-' => number(src, start),
+        b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+            Ok((name_end(src.as_bytes(), start + 1), TokenKind::Name))
+        }
+        _ => Err(LexError::UnexpectedCharacter {
+            at: start,
+            character: char_at(src, start),
+        }),
     }
 }
 
-/// punct = "(" / ")" / "," / ":" / "/"
-fn punct(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    map(one_of("(),:/"), |c| match c {
-        '(' => TokenKind::Open,
-        ')' => TokenKind::Close,
-        ',' => TokenKind::Comma,
-        ':' => TokenKind::Colon,
-        _ => TokenKind::Slash,
-    })
-    .parse(input)
-}
-
 /// string = "'" *( any char except "'" / "''" ) "'"
-fn string(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    let (body, _) = char('\'').parse(input)?;
+///
+/// The value is borrowed from `src` unless it holds a `''`.
+fn string(src: &str, start: usize) -> Result<(usize, TokenKind<'_>), LexError> {
+    let bytes = src.as_bytes();
     let mut value: Cow<'_, str> = Cow::Borrowed("");
-    let mut rest = body;
-    loop {
-        let (after, chunk) = take_while(|c| c != '\'').parse(rest)?;
-        if after.is_empty() {
-            return failure(input, WordErrorKind::Unterminated);
-        }
+    let mut from = start + 1;
+    let end = loop {
+        let quote = bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'\''))
+            .map(|i| from + i)
+            .ok_or(LexError::UnterminatedString { at: start })?;
+        let chunk = src.get(from..quote).unwrap_or_default();
         if value.is_empty() {
             value = Cow::Borrowed(chunk);
         } else {
             value.to_mut().push_str(chunk);
         }
-        // `after` starts with a quote: either an escaped one or the closing one.
-        if let Ok((next, _)) = tag::<_, _, WordError>("''").parse(after) {
+        // A quote: either an escaped one or the closing one.
+        if bytes.get(quote + 1) == Some(&b'\'') {
             value.to_mut().push('\'');
-            rest = next;
+            from = quote + 2;
         } else {
-            (rest, _) = char('\'').parse(after)?;
-            break;
+            break quote + 1;
         }
-    }
+    };
     if value.len() > MAX_STRING_BYTES {
-        return failure(input, WordErrorKind::TooLong { bytes: value.len() });
+        return Err(LexError::StringTooLong {
+            at: start,
+            bytes: value.len(),
+        });
     }
-    Ok((rest, TokenKind::String(value)))
+    Ok((end, TokenKind::String(value)))
 }
 
 /// number = datetime / integer
-fn number(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    alt((datetime, integer)).parse(input)
+fn number(src: &str, start: usize) -> Result<(usize, TokenKind<'_>), LexError> {
+    let bytes = src.as_bytes();
+    // A datetime starts with 4 digits and a '-'; nothing else needs its rules.
+    let may_be_date = bytes
+        .get(start..start + 5)
+        .is_some_and(|b| b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-');
+    if may_be_date {
+        let input = src.get(start..).unwrap_or_default();
+        match datetime(input) {
+            Ok((rest, kind)) => return Ok((src.len() - rest.len(), kind)),
+            Err(nom::Err::Failure(e)) => return Err(word_error(src, e)),
+            // Not a datetime after all: an integer (followed by the '-').
+            Err(_) => {}
+        }
+    }
+    integer(src, start)
+}
+
+/// integer = [ "-" ] 1*DIGIT
+fn integer(src: &str, start: usize) -> Result<(usize, TokenKind<'_>), LexError> {
+    let bytes = src.as_bytes();
+    let digits = if bytes.get(start) == Some(&b'-') {
+        start + 1
+    } else {
+        start
+    };
+    let mut end = digits;
+    while bytes.get(end).is_some_and(u8::is_ascii_digit) {
+        end += 1;
+    }
+    if end == digits {
+        return Err(LexError::UnexpectedCharacter {
+            at: start,
+            character: char_at(src, start),
+        });
+    }
+    match src.get(start..end).map(str::parse::<i64>) {
+        Some(Ok(value)) => Ok((end, TokenKind::Integer(value))),
+        _ => Err(LexError::IntegerOutOfRange { at: start, end }),
+    }
+}
+
+/// name = ( ALPHA / "_" ) *( ALPHA / DIGIT / "_" ), after its first byte: where it ends.
+fn name_end(bytes: &[u8], mut at: usize) -> usize {
+    while bytes
+        .get(at)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        at += 1;
+    }
+    at
 }
 
 /// The parts of a datetime literal, still unchecked.
@@ -297,7 +331,10 @@ fn datetime(input: &str) -> WordResult<'_, TokenKind<'_>> {
     let len = input.len() - rest.len();
     match instant(&parts) {
         Ok(instant) => Ok((rest, TokenKind::DateTime(instant))),
-        Err(reason) => failure(input, WordErrorKind::Invalid { len, reason }),
+        Err(reason) => Err(nom::Err::Failure(WordError {
+            left: input.len(),
+            kind: WordErrorKind::Invalid { len, reason },
+        })),
     }
 }
 
@@ -347,32 +384,6 @@ fn zone(input: &str) -> WordResult<'_, Zone<'_>> {
             |(sign, h, _, m)| Zone::Offset(sign, h, m),
         ),
     ))
-    .parse(input)
-}
-
-/// integer = [ "-" ] 1*DIGIT
-fn integer(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    let (rest, text) = recognize(preceded(opt(char('-')), ascii_digits)).parse(input)?;
-    match text.parse::<i64>() {
-        Ok(value) => Ok((rest, TokenKind::Integer(value))),
-        Err(_) => failure(input, WordErrorKind::OutOfRange { len: text.len() }),
-    }
-}
-
-fn ascii_digits(input: &str) -> WordResult<'_, &str> {
-    // `digit1` is ASCII-only for &str.
-    digit1(input)
-}
-
-/// name = ( ALPHA / "_" ) *( ALPHA / DIGIT / "_" )
-fn name(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    map(
-        terminated(
-            satisfy(|c| c.is_ascii_alphabetic() || c == '_'),
-            take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-        ),
-        |_| TokenKind::Name,
-    )
     .parse(input)
 }
 

@@ -436,7 +436,14 @@ fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a,
             position: rest.position(rest.peek()),
         });
     }
-    let mut items = Vec::new();
+    // One allocation: room for every literal up to the first ')'.
+    let commas = rest
+        .rest
+        .iter()
+        .take_while(|t| !matches!(t.kind, TokenKind::Close | TokenKind::End))
+        .filter(|t| t.kind == TokenKind::Comma)
+        .count();
+    let mut items = Vec::with_capacity(commas.min(MAX_IN_ITEMS) + 1);
     loop {
         let (after, item) = expect("a literal in the 'in' list", literal)(rest)?;
         items.push(item);

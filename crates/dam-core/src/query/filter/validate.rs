@@ -161,11 +161,12 @@ impl Validator<'_, '_, '_> {
             }
         };
         let field = self.comparable_field(name)?;
-        let position = self.position(name.at);
+        // Counted only for an error: it walks the text up to the name.
+        let position = || self.position(name.at);
         if field == Field::Status && op.is_ordering() {
             return Err(QueryError::OrderingOnStatus {
                 operator: op,
-                position,
+                position: position(),
             });
         }
         match other {
@@ -193,7 +194,7 @@ impl Validator<'_, '_, '_> {
                     return Err(QueryError::NullNotAllowed {
                         field,
                         operator: op,
-                        position,
+                        position: position(),
                     });
                 }
                 Ok(Filter::IsNull {
@@ -209,7 +210,7 @@ impl Validator<'_, '_, '_> {
                         field,
                         expected: field.field_type().describe(),
                         found,
-                        position,
+                        position: position(),
                     }
                 })?,
             }),
@@ -218,19 +219,24 @@ impl Validator<'_, '_, '_> {
 
     fn in_list(&self, name: &Name<'_>, items: &[Literal<'_>]) -> Result<Filter, QueryError> {
         let field = self.comparable_field(name)?;
-        let position = self.position(name.at);
-        let values = items
-            .iter()
-            .map(|item| match &item.value {
-                LiteralValue::Null => Err(QueryError::NullInList { field, position }),
+        let position = || self.position(name.at);
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            values.push(match &item.value {
+                LiteralValue::Null => {
+                    return Err(QueryError::NullInList {
+                        field,
+                        position: position(),
+                    })
+                }
                 value => typed_value(field, value).map_err(|found| QueryError::TypeMismatch {
                     field,
                     expected: field.field_type().describe(),
                     found,
-                    position,
-                }),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                    position: position(),
+                })?,
+            });
+        }
         Ok(Filter::In { field, values })
     }
 }
