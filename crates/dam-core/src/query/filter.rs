@@ -1,6 +1,6 @@
-//! `$filter` (contract §5, §8): words ([`lexer`]), grammar into a syntax tree with positions
-//! ([`syntax`]), then names and types into the typed [`Filter`] ([`validate`]); [`print`]
-//! writes a filter back as canonical text.
+//! `$filter` (contract §5, §8): words ([`lexer`]), then the grammar ([`syntax`]), which hands
+//! each comparison, `in` and call to the names-and-types check ([`validate`]) as it reads it
+//! and builds the typed [`Filter`]; [`print`] writes a filter back as canonical text.
 
 mod calendar;
 mod lexer;
@@ -95,8 +95,7 @@ pub(crate) fn parse_filter_unbounded(text: &str) -> Result<Filter, QueryError> {
         });
     }
     let tokens = lexer::tokenize(text).map_err(|e| lex_error(text, e))?;
-    let tree = syntax::parse(text, &tokens)?;
-    validate::validate(text, &tree)
+    syntax::parse(text, &tokens)
 }
 
 /// The character position of a byte offset (offsets always fall on character boundaries).

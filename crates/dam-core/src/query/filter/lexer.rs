@@ -18,14 +18,6 @@
 
 use std::borrow::Cow;
 
-use nom::branch::alt;
-use nom::bytes::complete::take_while_m_n;
-use nom::character::complete::{char, one_of};
-use nom::combinator::{map, opt};
-use nom::error::{ErrorKind, ParseError};
-use nom::sequence::preceded;
-use nom::{IResult, Parser};
-
 use super::calendar::{days_from_civil, days_in_month, DAY};
 use super::MAX_STRING_BYTES;
 use crate::query::model::Instant;
@@ -85,46 +77,14 @@ pub(super) enum LexError {
     },
 }
 
-/// nom's error for the datetime rules: which failure, and how much input was left where it
-/// happened (offsets are computed once the whole value is known).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct WordError {
-    left: usize,
-    kind: WordErrorKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum WordErrorKind {
-    /// A rule did not match (nom backtracks over it).
-    NoMatch,
-    Invalid {
-        len: usize,
-        reason: &'static str,
-    },
-}
-
-impl ParseError<&str> for WordError {
-    fn from_error_kind(input: &str, _: ErrorKind) -> Self {
-        WordError {
-            left: input.len(),
-            kind: WordErrorKind::NoMatch,
-        }
-    }
-
-    fn append(_: &str, _: ErrorKind, other: Self) -> Self {
-        other
-    }
-}
-
-type WordResult<'a, T> = IResult<&'a str, T, WordError>;
-
 /// Cuts `src` into tokens, ending with [`TokenKind::End`].
 ///
 /// Byte by byte: every byte that starts or ends a token is ASCII, so only the error paths
-/// decode a character. Only a datetime goes through nom's rules ([`datetime`]).
+/// decode a character.
 pub(super) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, LexError> {
     let bytes = src.as_bytes();
-    let mut tokens = Vec::with_capacity(src.len() / 4 + 2);
+    // Room for two tokens every three bytes, as in `1, 2, 3` (`(((` has more, and grows).
+    let mut tokens = Vec::with_capacity(src.len() * 2 / 3 + 2);
     let mut at = 0;
     loop {
         while bytes.get(at) == Some(&b' ') {
@@ -171,21 +131,6 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, LexError> {
 /// The character starting at byte `at` (a character boundary), for error messages.
 fn char_at(src: &str, at: usize) -> char {
     src.get(at..).and_then(|s| s.chars().next()).unwrap_or(' ')
-}
-
-fn word_error(src: &str, e: WordError) -> LexError {
-    let at = src.len().saturating_sub(e.left);
-    match e.kind {
-        WordErrorKind::NoMatch => LexError::UnexpectedCharacter {
-            at,
-            character: char_at(src, at),
-        },
-        WordErrorKind::Invalid { len, reason } => LexError::InvalidDateTime {
-            at,
-            end: at + len,
-            reason,
-        },
-    }
 }
 
 /// What may touch the end of a word.
@@ -248,21 +193,17 @@ fn string(src: &str, start: usize) -> Result<(usize, TokenKind<'_>), LexError> {
 
 /// number = datetime / integer
 fn number(src: &str, start: usize) -> Result<(usize, TokenKind<'_>), LexError> {
-    let bytes = src.as_bytes();
-    // A datetime starts with 4 digits and a '-'; nothing else needs its rules.
-    let may_be_date = bytes
-        .get(start..start + 5)
-        .is_some_and(|b| b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-');
-    if may_be_date {
-        let input = src.get(start..).unwrap_or_default();
-        match datetime(input) {
-            Ok((rest, kind)) => return Ok((src.len() - rest.len(), kind)),
-            Err(nom::Err::Failure(e)) => return Err(word_error(src, e)),
-            // Not a datetime after all: an integer (followed by the '-').
-            Err(_) => {}
-        }
+    match datetime(src.as_bytes(), start) {
+        Some((end, parts)) => match instant(&parts) {
+            Ok(instant) => Ok((end, TokenKind::DateTime(instant))),
+            Err(reason) => Err(LexError::InvalidDateTime {
+                at: start,
+                end,
+                reason,
+            }),
+        },
+        None => integer(src, start),
     }
-    integer(src, start)
 }
 
 /// integer = [ "-" ] 1*DIGIT
@@ -283,124 +224,162 @@ fn integer(src: &str, start: usize) -> Result<(usize, TokenKind<'_>), LexError> 
             character: char_at(src, start),
         });
     }
-    match src.get(start..end).map(str::parse::<i64>) {
-        Some(Ok(value)) => Ok((end, TokenKind::Integer(value))),
-        _ => Err(LexError::IntegerOutOfRange { at: start, end }),
+    // Accumulated towards the sign, so that i64::MIN fits.
+    let negative = digits > start;
+    let value = bytes
+        .get(digits..end)
+        .unwrap_or_default()
+        .iter()
+        .try_fold(0i64, |v, b| {
+            let d = i64::from(b - b'0');
+            let v = v.checked_mul(10)?;
+            if negative {
+                v.checked_sub(d)
+            } else {
+                v.checked_add(d)
+            }
+        });
+    match value {
+        Some(value) => Ok((end, TokenKind::Integer(value))),
+        None => Err(LexError::IntegerOutOfRange { at: start, end }),
     }
 }
+
+/// The bytes that may follow a name's first: ALPHA / DIGIT / "_".
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
 
 /// name = ( ALPHA / "_" ) *( ALPHA / DIGIT / "_" ), after its first byte: where it ends.
-fn name_end(bytes: &[u8], mut at: usize) -> usize {
-    while bytes
-        .get(at)
-        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-    {
-        at += 1;
-    }
-    at
+fn name_end(bytes: &[u8], at: usize) -> usize {
+    let rest = bytes.get(at..).unwrap_or_default();
+    at + rest
+        .iter()
+        .position(|&b| !NAME_BYTES[usize::from(b)])
+        .unwrap_or(rest.len())
 }
 
-/// The parts of a datetime literal, still unchecked.
-struct DateTimeParts<'a> {
-    date: (&'a str, &'a str, &'a str),
-    time: Option<TimeParts<'a>>,
+/// The parts of a datetime literal, read but not checked.
+struct DateTimeParts {
+    year: u32,
+    month: u32,
+    day: u32,
+    time: Option<TimeParts>,
 }
 
-struct TimeParts<'a> {
-    hour: &'a str,
-    minute: &'a str,
-    second: Option<(&'a str, Option<&'a str>)>,
-    zone: Option<Zone<'a>>,
+struct TimeParts {
+    hour: u32,
+    minute: u32,
+    /// The second and its fraction (value and number of digits).
+    second: Option<(u32, Option<(u32, u32)>)>,
+    zone: Option<Zone>,
 }
 
-enum Zone<'a> {
+enum Zone {
     Utc,
-    Offset(char, &'a str, &'a str),
+    /// East of UTC (`+`) or west (`-`), hours, minutes.
+    Offset(bool, u32, u32),
 }
 
-fn digits(n: usize) -> impl FnMut(&str) -> WordResult<'_, &str> {
-    move |input| take_while_m_n(n, n, |c: char| c.is_ascii_digit()).parse(input)
-}
-
-/// datetime = date [ "T" time ]
-fn datetime(input: &str) -> WordResult<'_, TokenKind<'_>> {
-    let (rest, parts) = map((date, opt(preceded(char('T'), time))), |(date, time)| {
-        DateTimeParts { date, time }
+/// The number written with the `n` ASCII digits at `at`, if they are digits.
+fn digits(bytes: &[u8], at: usize, n: usize) -> Option<u32> {
+    let digits = bytes.get(at..at + n)?;
+    digits.iter().try_fold(0u32, |v, b| {
+        b.is_ascii_digit()
+            .then(|| v * 10 + u32::from(b.wrapping_sub(b'0')))
     })
-    .parse(input)?;
-    let len = input.len() - rest.len();
-    match instant(&parts) {
-        Ok(instant) => Ok((rest, TokenKind::DateTime(instant))),
-        Err(reason) => Err(nom::Err::Failure(WordError {
-            left: input.len(),
-            kind: WordErrorKind::Invalid { len, reason },
-        })),
+}
+
+/// `hh:mm` at `at`.
+fn hours_minutes(bytes: &[u8], at: usize) -> Option<(u32, u32)> {
+    let hours = digits(bytes, at, 2)?;
+    (bytes.get(at + 2) == Some(&b':')).then_some(())?;
+    Some((hours, digits(bytes, at + 3, 2)?))
+}
+
+/// datetime = date [ "T" time ], at `start`: where it ends and its parts, or `None` when no
+/// date starts there. Every optional part is taken only when it is complete (else the
+/// datetime ends before it, and the separator check reports what follows).
+fn datetime(bytes: &[u8], start: usize) -> Option<(usize, DateTimeParts)> {
+    // date = 4DIGIT "-" 2DIGIT "-" 2DIGIT
+    let year = digits(bytes, start, 4)?;
+    (bytes.get(start + 4) == Some(&b'-')).then_some(())?;
+    let month = digits(bytes, start + 5, 2)?;
+    (bytes.get(start + 7) == Some(&b'-')).then_some(())?;
+    let day = digits(bytes, start + 8, 2)?;
+    let mut end = start + 10;
+    let mut parts = DateTimeParts {
+        year,
+        month,
+        day,
+        time: None,
+    };
+    // time = 2DIGIT ":" 2DIGIT [ ":" 2DIGIT [ "." 1*9DIGIT ] ] [ zone ]
+    if bytes.get(end) != Some(&b'T') {
+        return Some((end, parts));
     }
-}
-
-/// date = 4DIGIT "-" 2DIGIT "-" 2DIGIT
-fn date(input: &str) -> WordResult<'_, (&str, &str, &str)> {
-    map(
-        (digits(4), char('-'), digits(2), char('-'), digits(2)),
-        |(y, _, m, _, d)| (y, m, d),
-    )
-    .parse(input)
-}
-
-/// time = 2DIGIT ":" 2DIGIT [ ":" 2DIGIT [ "." 1*9DIGIT ] ] [ zone ]
-fn time(input: &str) -> WordResult<'_, TimeParts<'_>> {
-    map(
-        (digits(2), char(':'), digits(2), opt(seconds), opt(zone)),
-        |(hour, _, minute, second, zone)| TimeParts {
-            hour,
-            minute,
-            second,
-            zone,
-        },
-    )
-    .parse(input)
-}
-
-/// ":" 2DIGIT [ "." 1*9DIGIT ]
-fn seconds(input: &str) -> WordResult<'_, (&str, Option<&str>)> {
-    preceded(char(':'), (digits(2), opt(fraction))).parse(input)
-}
-
-/// "." 1*9DIGIT
-fn fraction(input: &str) -> WordResult<'_, &str> {
-    preceded(
-        char('.'),
-        take_while_m_n(1, 9, |c: char| c.is_ascii_digit()),
-    )
-    .parse(input)
-}
-
-/// zone = "Z" / ( "+" / "-" ) 2DIGIT ":" 2DIGIT
-fn zone(input: &str) -> WordResult<'_, Zone<'_>> {
-    alt((
-        map(char('Z'), |_| Zone::Utc),
-        map(
-            (one_of("+-"), digits(2), char(':'), digits(2)),
-            |(sign, h, _, m)| Zone::Offset(sign, h, m),
-        ),
-    ))
-    .parse(input)
-}
-
-/// A number of 1–4 ASCII digits (the lexer matched them).
-fn num(digits: &str) -> u32 {
-    digits
-        .bytes()
-        .fold(0u32, |n, b| n * 10 + u32::from(b.wrapping_sub(b'0')))
+    let Some((hour, minute)) = hours_minutes(bytes, end + 1) else {
+        return Some((end, parts));
+    };
+    end += 6;
+    let mut time = TimeParts {
+        hour,
+        minute,
+        second: None,
+        zone: None,
+    };
+    if bytes.get(end) == Some(&b':') {
+        if let Some(second) = digits(bytes, end + 1, 2) {
+            end += 3;
+            let mut fraction = None;
+            if bytes.get(end) == Some(&b'.') {
+                let mut n = 0;
+                let mut value = 0u32;
+                while n < 9 {
+                    match bytes.get(end + 1 + n) {
+                        Some(b) if b.is_ascii_digit() => {
+                            value = value * 10 + u32::from(b - b'0');
+                            n += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                if n > 0 {
+                    end += 1 + n;
+                    fraction = Some((value, n as u32));
+                }
+            }
+            time.second = Some((second, fraction));
+        }
+    }
+    // zone = "Z" / ( "+" / "-" ) 2DIGIT ":" 2DIGIT
+    match bytes.get(end) {
+        Some(b'Z') => {
+            end += 1;
+            time.zone = Some(Zone::Utc);
+        }
+        Some(&sign @ (b'+' | b'-')) => {
+            if let Some((h, m)) = hours_minutes(bytes, end + 1) {
+                end += 6;
+                time.zone = Some(Zone::Offset(sign == b'+', h, m));
+            }
+        }
+        _ => {}
+    }
+    parts.time = Some(time);
+    Some((end, parts))
 }
 
 /// The instant of a datetime literal, or why it names none.
-fn instant(parts: &DateTimeParts<'_>) -> Result<Instant, &'static str> {
-    let (year, month, day) = (
-        i64::from(num(parts.date.0)),
-        num(parts.date.1),
-        num(parts.date.2),
-    );
+fn instant(parts: &DateTimeParts) -> Result<Instant, &'static str> {
+    let (year, month, day) = (i64::from(parts.year), parts.month, parts.day);
     if year < 1 {
         return Err("the year must be 0001 to 9999");
     }
@@ -413,7 +392,7 @@ fn instant(parts: &DateTimeParts<'_>) -> Result<Instant, &'static str> {
     let mut seconds = days_from_civil(year, month, day) * DAY;
     let mut nanos = 0;
     if let Some(time) = &parts.time {
-        let (hour, minute) = (num(time.hour), num(time.minute));
+        let (hour, minute) = (time.hour, time.minute);
         if hour > 23 {
             return Err("the hour must be 00 to 23");
         }
@@ -422,26 +401,20 @@ fn instant(parts: &DateTimeParts<'_>) -> Result<Instant, &'static str> {
         }
         seconds += i64::from(hour * 3600 + minute * 60);
         if let Some((second, fraction)) = time.second {
-            let second = num(second);
             if second > 59 {
                 return Err("the second must be 00 to 59");
             }
             seconds += i64::from(second);
-            if let Some(fraction) = fraction {
-                let scale = 10u32.pow(9 - fraction.len() as u32);
-                nanos = fraction
-                    .bytes()
-                    .fold(0u32, |n, b| n * 10 + u32::from(b.wrapping_sub(b'0')))
-                    * scale;
+            if let Some((value, digits)) = fraction {
+                nanos = value * 10u32.pow(9 - digits);
             }
         }
-        if let Some(Zone::Offset(sign, h, m)) = &time.zone {
-            let (h, m) = (num(h), num(m));
+        if let Some(Zone::Offset(east, h, m)) = time.zone {
             if h > 23 || m > 59 {
                 return Err("the zone offset must be -23:59 to +23:59");
             }
             let offset = i64::from(h * 3600 + m * 60);
-            seconds -= if *sign == '+' { offset } else { -offset };
+            seconds -= if east { offset } else { -offset };
         }
     }
     Ok(Instant { seconds, nanos })

@@ -1,6 +1,8 @@
 //! The grammar of `$filter` (contract §5) over the lexer's tokens: one nom rule per grammar
-//! rule, in the order of the grammar. The result is a syntax tree that keeps positions; names
-//! and types are the validator's business.
+//! rule, in the order of the grammar. Names and types are the [`Checker`]'s business: each
+//! comparison, `in` and call goes to it as soon as it is read, and the rules build the typed
+//! [`Filter`] from what it returns (no syntax tree in between). Its first error is kept and
+//! reported only once the grammar holds for the whole value.
 //!
 //! Nesting and node limits are counted here, before recursing, so that no input can exhaust
 //! the stack: one nesting level is a parenthesised group, a `not` or an `any`/`all` body; one
@@ -10,60 +12,21 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
 use nom::branch::alt;
-use nom::combinator::{map, opt};
+use nom::combinator::map;
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
 use super::lexer::{Token, TokenKind};
+use super::validate::Checker;
 use super::{char_position, MAX_DEPTH, MAX_IN_ITEMS, MAX_NODES};
 use crate::query::error::{shorten, QueryError};
-use crate::query::model::{CmpOp, Instant, Quantifier, StringFunction};
+use crate::query::model::{CmpOp, Filter, Instant, Quantifier, StringFunction};
 
-/// A parsed `$filter`: its nodes, children before parents, and the root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Tree<'a> {
-    pub nodes: Vec<Expr<'a>>,
-    pub root: ExprId,
-}
+/// What a rule built: the typed filter, or `None` once the [`Checker`] has refused something
+/// (its error is in the [`Context`]; the rules go on for the grammar's sake).
+type Built = Option<Filter>;
 
-/// A node of a [`Tree`] (the nodes live in one vector: one allocation, not one per node).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct ExprId(usize);
-
-impl<'a> Tree<'a> {
-    pub(super) fn get(&self, id: ExprId) -> &Expr<'a> {
-        // Ids are only made by `Context::node`, for this tree.
-        &self.nodes[id.0]
-    }
-}
-
-/// A node of the syntax tree, before names and types are checked. Offsets are bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Expr<'a> {
-    Or(ExprId, ExprId),
-    And(ExprId, ExprId),
-    Not(ExprId),
-    Compare {
-        left: Operand<'a>,
-        op: CmpOp,
-        right: Operand<'a>,
-    },
-    In {
-        field: Name<'a>,
-        items: Vec<Literal<'a>>,
-    },
-    Call {
-        function: StringFunction,
-        field: Name<'a>,
-        argument: Operand<'a>,
-    },
-    Lambda {
-        quantifier: Quantifier,
-        value: Cow<'a, str>,
-    },
-}
-
-/// A name where a field is expected.
+/// A name where a field is expected. Offsets are bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Name<'a> {
     pub text: &'a str,
@@ -110,21 +73,37 @@ fn is_keyword(word: &str) -> bool {
     )
 }
 
-/// What the rules share: the value (to turn offsets into character positions) and the
-/// nesting and node counters.
+/// What the rules share: the value (to turn offsets into character positions), the nesting
+/// and node counters, the checker and its first error.
 pub(super) struct Context<'a> {
     src: &'a str,
     depth: Cell<usize>,
     nodes: Cell<usize>,
-    tree: RefCell<Vec<Expr<'a>>>,
+    checker: Checker<'a>,
+    error: RefCell<Option<QueryError>>,
 }
 
 impl<'a> Context<'a> {
-    fn node(&self, expr: Expr<'a>) -> ExprId {
-        let mut tree = self.tree.borrow_mut();
-        tree.push(expr);
-        ExprId(tree.len() - 1)
+    /// The filter of a primary that `check` builds, unless an earlier one was refused (then
+    /// nothing is checked any more) or this one is (then its error is kept).
+    fn check(&self, check: impl FnOnce(&Checker<'a>) -> Result<Filter, QueryError>) -> Built {
+        let mut error = self.error.borrow_mut();
+        if error.is_some() {
+            return None;
+        }
+        match check(&self.checker) {
+            Ok(filter) => Some(filter),
+            Err(e) => {
+                *error = Some(e);
+                None
+            }
+        }
     }
+}
+
+/// `make(a, b)` when both were built.
+fn both(a: Built, b: Built, make: fn(Box<Filter>, Box<Filter>) -> Filter) -> Built {
+    Some(make(Box::new(a?), Box::new(b?)))
 }
 
 /// The rules' input: the tokens not consumed yet, always ending with [`TokenKind::End`].
@@ -166,6 +145,12 @@ impl<'t, 'a> Tokens<'t, 'a> {
 
     fn peek2(&self) -> &'t Token<'a> {
         self.rest.get(1).unwrap_or(&END)
+    }
+
+    /// Whether the next token is the keyword `word`.
+    fn at_keyword(&self, word: &str) -> bool {
+        let token = self.peek();
+        token.kind == TokenKind::Name && token.text == word
     }
 
     /// The input after the next token (the `End` token is never consumed).
@@ -238,23 +223,31 @@ fn describe(token: &Token<'_>) -> String {
     }
 }
 
-/// Parses the tokens of `src` into a syntax tree.
-pub(super) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Tree<'a>, QueryError> {
+/// Parses the tokens of `src` and checks names and types: the typed filter, or the first
+/// error (of the grammar, else of names and types).
+pub(super) fn parse<'a>(src: &'a str, tokens: &[Token<'a>]) -> Result<Filter, QueryError> {
     let cx = Context {
         src,
         depth: Cell::new(0),
         nodes: Cell::new(0),
-        tree: RefCell::new(Vec::with_capacity(tokens.len() / 2 + 1)),
+        checker: Checker::new(src),
+        error: RefCell::new(None),
     };
     let input = Tokens {
         rest: tokens,
         cx: &cx,
     };
     match filter(input) {
-        Ok((_, root)) => Ok(Tree {
-            nodes: cx.tree.into_inner(),
-            root,
-        }),
+        Ok((_, built)) => match (cx.error.take(), built) {
+            (Some(e), _) => Err(e),
+            (None, Some(filter)) => Ok(filter),
+            // Nothing is left unbuilt without an error.
+            (None, None) => Err(QueryError::Syntax {
+                position: 0,
+                expected: "an expression".into(),
+                found: describe(input.peek()),
+            }),
+        },
         Err(nom::Err::Failure(GrammarError::Fail(e)) | nom::Err::Error(GrammarError::Fail(e))) => {
             Err(*e)
         }
@@ -309,7 +302,7 @@ fn expect<'t, 'a: 't, T>(
 // ----- grammar rules, top-down ---------------------------------------------------------------
 
 /// filter = expr END
-fn filter<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn filter<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (rest, expr) = expr(input)?;
     if rest.peek().kind == TokenKind::End {
         Ok((rest, expr))
@@ -319,50 +312,49 @@ fn filter<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
 }
 
 /// expr = or
-fn expr<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn expr<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     or(input)
 }
 
 /// or = and *( "or" and )
-fn or<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn or<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (mut input, mut left) = and(input)?;
-    while let (rest, Some(_)) = opt(keyword("or")).parse(input)? {
-        let (rest, right) = and(rest)?;
+    while input.at_keyword("or") {
+        let (rest, right) = and(input.advance())?;
         rest.count()?;
-        left = rest.cx.node(Expr::Or(left, right));
+        left = both(left, right, Filter::Or);
         input = rest;
     }
     Ok((input, left))
 }
 
 /// and = unary *( "and" unary )
-fn and<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn and<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (mut input, mut left) = unary(input)?;
-    while let (rest, Some(_)) = opt(keyword("and")).parse(input)? {
-        let (rest, right) = unary(rest)?;
+    while input.at_keyword("and") {
+        let (rest, right) = unary(input.advance())?;
         rest.count()?;
-        left = rest.cx.node(Expr::And(left, right));
+        left = both(left, right, Filter::And);
         input = rest;
     }
     Ok((input, left))
 }
 
 /// unary = "not" unary / primary
-fn unary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
-    match keyword("not")(input) {
-        Ok((rest, _)) => {
-            rest.enter()?;
-            let (rest, inner) = unary(rest)?;
-            rest.leave();
-            rest.count()?;
-            Ok((rest, rest.cx.node(Expr::Not(inner))))
-        }
-        Err(_) => primary(input),
+fn unary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
+    if !input.at_keyword("not") {
+        return primary(input);
     }
+    let rest = input.advance();
+    rest.enter()?;
+    let (rest, inner) = unary(rest)?;
+    rest.leave();
+    rest.count()?;
+    Ok((rest, inner.map(|f| Filter::Not(Box::new(f)))))
 }
 
 /// primary = "(" expr ")" / comparison / in / call / any
-fn primary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn primary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (first, second) = (input.peek(), input.peek2());
     match (&first.kind, &second.kind) {
         (TokenKind::Open, _) => group(input),
@@ -375,7 +367,7 @@ fn primary<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
 }
 
 /// "(" expr ")"
-fn group<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn group<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (rest, _) = punct(TokenKind::Open)(input)?;
     rest.enter()?;
     let (rest, inner) = expr(rest)?;
@@ -386,12 +378,12 @@ fn group<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
 
 /// comparison = operand ( "eq" / "ne" / "gt" / "ge" / "lt" / "le" ) operand
 /// in         = field "in" "(" literal *( "," literal ) ")"
-fn comparison_or_in<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn comparison_or_in<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (rest, left) = operand(input)?;
     let left_token = input.peek();
-    if let Ok((after_in, _)) = keyword("in")(rest) {
+    if rest.at_keyword("in") {
         return match left {
-            Operand::Field(field) => in_list(after_in, field),
+            Operand::Field(field) => in_list(rest.advance(), field),
             Operand::Literal(_) => rest.expected(format!(
                 "a field on the left of 'in', not the literal {}",
                 shorten(left_token.text)
@@ -410,7 +402,7 @@ fn comparison_or_in<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId>
     };
     let (rest, right) = operand(rest)?;
     rest.count()?;
-    Ok((rest, rest.cx.node(Expr::Compare { left, op, right })))
+    Ok((rest, rest.cx.check(|c| c.comparison(&left, op, &right))))
 }
 
 /// "eq" / "ne" / "gt" / "ge" / "lt" / "le"
@@ -429,7 +421,7 @@ fn comparison_operator<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, CmpO
 }
 
 /// "(" literal *( "," literal ) ")", after `field in`
-fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a, ExprId> {
+fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a, Built> {
     let (mut rest, _) = expect("'(' after 'in'", punct(TokenKind::Open))(input)?;
     if rest.peek().kind == TokenKind::Close {
         return rest.fail(QueryError::EmptyInList {
@@ -445,14 +437,16 @@ fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a,
         .count();
     let mut items = Vec::with_capacity(commas.min(MAX_IN_ITEMS) + 1);
     loop {
-        let (after, item) = expect("a literal in the 'in' list", literal)(rest)?;
+        let (after, item) = match literal(rest) {
+            Ok(ok) => ok,
+            Err(_) => return rest.expected("a literal in the 'in' list"),
+        };
         items.push(item);
-        match punct(TokenKind::Comma)(after) {
-            Ok((after, _)) => rest = after,
-            Err(_) => {
-                rest = after;
-                break;
-            }
+        if after.peek().kind == TokenKind::Comma {
+            rest = after.advance();
+        } else {
+            rest = after;
+            break;
         }
     }
     let (rest, _) = expect("',' or ')' closing the 'in' list", punct(TokenKind::Close))(rest)?;
@@ -465,13 +459,13 @@ fn in_list<'t, 'a: 't>(input: Tokens<'t, 'a>, field: Name<'a>) -> Parsed<'t, 'a,
         });
     }
     rest.count()?;
-    Ok((rest, rest.cx.node(Expr::In { field, items })))
+    Ok((rest, rest.cx.check(|c| c.in_list(&field, &items))))
 }
 
 /// call = ( "contains" / "startswith" / "endswith" ) "(" field "," string ")"
 ///
 /// The second argument may be any operand here; the validator asks for a string.
-fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (rest, name) = token_if(|t| t.kind == TokenKind::Name)(input)?;
     let Some(function) = StringFunction::from_name(name.text) else {
         return input.expected("a function name");
@@ -492,16 +486,11 @@ fn call<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, argument) = operand(rest)?;
     let (rest, _) = expect("')'", punct(TokenKind::Close))(rest)?;
     rest.count()?;
-    let call = Expr::Call {
-        function,
-        field,
-        argument,
-    };
-    Ok((rest, rest.cx.node(call)))
+    Ok((rest, rest.cx.check(|c| c.call(function, &field, &argument))))
 }
 
 /// any = "tags/any(" name ":" name "eq" string ")"   ; also tags/all(...)
-fn any<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
+fn any<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Built> {
     let (rest, quantifier) = lambda_head(input)?;
     rest.enter()?;
     let (rest, variable) = expect("a lambda variable", name)(rest)?;
@@ -531,7 +520,11 @@ fn any<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, ExprId> {
     let (rest, _) = expect("')'", punct(TokenKind::Close))(rest)?;
     rest.leave();
     rest.count()?;
-    Ok((rest, rest.cx.node(Expr::Lambda { quantifier, value })))
+    let tags = Filter::Tags {
+        quantifier,
+        value: value.into_owned(),
+    };
+    Ok((rest, Some(tags)))
 }
 
 /// "tags/any(" or "tags/all(", written without spaces.
@@ -576,22 +569,20 @@ fn lambda_text(input: Tokens<'_, '_>) -> String {
     shorten(&text)
 }
 
-/// operand = field / literal
+/// operand = field / literal; a field is a name that is not a keyword.
 fn operand<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Operand<'a>> {
-    let field_or_literal = alt((map(field, Operand::Field), map(literal, Operand::Literal)));
-    expect("a field or a literal", field_or_literal)(input)
-}
-
-/// A name that is not a keyword.
-fn field<'t, 'a: 't>(input: Tokens<'t, 'a>) -> Parsed<'t, 'a, Name<'a>> {
-    let (rest, token) = token_if(|t| t.kind == TokenKind::Name && !is_keyword(t.text))(input)?;
-    Ok((
-        rest,
-        Name {
+    let token = input.peek();
+    if token.kind == TokenKind::Name && !is_keyword(token.text) {
+        let field = Name {
             text: token.text,
             at: token.start,
-        },
-    ))
+        };
+        return Ok((input.advance(), Operand::Field(field)));
+    }
+    match literal(input) {
+        Ok((rest, literal)) => Ok((rest, Operand::Literal(literal))),
+        Err(_) => input.expected("a field or a literal"),
+    }
 }
 
 /// Any name (lambda variables and the `eq` inside a lambda).

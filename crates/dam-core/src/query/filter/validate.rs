@@ -1,11 +1,14 @@
 //! Meaning: resolves names against the image schema and checks types (contract §5), turning
-//! the syntax tree into the typed [`Filter`] that stores trust. Comparisons with the literal on
-//! the left are turned around (`5 lt numLinks` → `numLinks gt 5`, `null eq originalUrl` →
-//! `originalUrl eq null`). The tree is checked depth-first, left to right, so the first
-//! problem in reading order is reported.
+//! what the grammar read into the typed [`Filter`] that stores trust. Comparisons with the
+//! literal on the left are turned around (`5 lt numLinks` → `numLinks gt 5`, `null eq
+//! originalUrl` → `originalUrl eq null`).
+//!
+//! The parser ([`super::syntax`]) hands each comparison, `in` and call to the [`Checker`] as
+//! soon as it has read it, so in reading order; it keeps the first error and reports it only
+//! once the grammar holds for the whole value (a syntax error anywhere comes first).
 
 use super::char_position;
-use super::syntax::{Expr, ExprId, Literal, LiteralValue, Name, Operand, Tree};
+use super::syntax::{Literal, LiteralValue, Name, Operand};
 use crate::image::ImageStatus;
 use crate::query::error::{shorten, QueryError};
 use crate::query::model::{CmpOp, Field, FieldType, Filter, StringFunction, Value};
@@ -13,83 +16,21 @@ use crate::query::model::{CmpOp, Field, FieldType, Filter, StringFunction, Value
 /// Every field name, for the unknown-field error.
 const FIELD_NAMES: [&str; 15] = Field::names(Field::ALL);
 
-/// Checks `tree` (parsed from `src`) and builds the typed filter.
-pub(super) fn validate(src: &str, tree: &Tree<'_>) -> Result<Filter, QueryError> {
-    Validator {
-        src,
-        tree,
-        spine: Vec::new(),
-    }
-    .filter(tree.root)
-}
-
-struct Validator<'s, 't, 'a> {
+/// Checks the primaries of a `$filter` value (`src`) and builds their typed filters.
+pub(super) struct Checker<'s> {
     src: &'s str,
-    tree: &'t Tree<'a>,
-    /// The right operands of the `and`/`or` chains being checked, innermost last.
-    spine: Vec<(bool, ExprId)>,
 }
 
-impl Validator<'_, '_, '_> {
+impl<'s> Checker<'s> {
+    pub(super) fn new(src: &'s str) -> Self {
+        Checker { src }
+    }
+
     fn position(&self, at: usize) -> usize {
         char_position(self.src, at)
     }
 
-    fn filter(&mut self, id: ExprId) -> Result<Filter, QueryError> {
-        // `and`/`or` chains are left-deep (`a or b or c` is `(a or b) or c`): walk the left
-        // spine in a loop so that a long chain costs no stack; only parentheses and `not`,
-        // which the parser bounds, recurse.
-        let base = self.spine.len();
-        let mut leftmost = id;
-        loop {
-            match self.tree.get(leftmost) {
-                Expr::Or(a, b) => {
-                    self.spine.push((true, *b));
-                    leftmost = *a;
-                }
-                Expr::And(a, b) => {
-                    self.spine.push((false, *b));
-                    leftmost = *a;
-                }
-                _ => break,
-            }
-        }
-        let mut filter = self.primary(leftmost)?;
-        // Innermost first: the right operands in reading order.
-        while self.spine.len() > base {
-            let Some((is_or, right)) = self.spine.pop() else {
-                break;
-            };
-            let right = Box::new(self.filter(right)?);
-            filter = if is_or {
-                Filter::Or(Box::new(filter), right)
-            } else {
-                Filter::And(Box::new(filter), right)
-            };
-        }
-        Ok(filter)
-    }
-
-    fn primary(&mut self, id: ExprId) -> Result<Filter, QueryError> {
-        let tree = self.tree;
-        match tree.get(id) {
-            Expr::Or(..) | Expr::And(..) => self.filter(id),
-            Expr::Not(inner) => Ok(Filter::Not(Box::new(self.filter(*inner)?))),
-            Expr::Compare { left, op, right } => self.comparison(left, *op, right),
-            Expr::In { field, items } => self.in_list(field, items),
-            Expr::Call {
-                function,
-                field,
-                argument,
-            } => self.call(*function, field, argument),
-            Expr::Lambda { quantifier, value } => Ok(Filter::Tags {
-                quantifier: *quantifier,
-                value: value.to_string(),
-            }),
-        }
-    }
-
-    fn call(
+    pub(super) fn call(
         &self,
         function: StringFunction,
         name: &Name<'_>,
@@ -144,7 +85,7 @@ impl Validator<'_, '_, '_> {
         Ok(field)
     }
 
-    fn comparison(
+    pub(super) fn comparison(
         &self,
         left: &Operand<'_>,
         op: CmpOp,
@@ -217,7 +158,11 @@ impl Validator<'_, '_, '_> {
         }
     }
 
-    fn in_list(&self, name: &Name<'_>, items: &[Literal<'_>]) -> Result<Filter, QueryError> {
+    pub(super) fn in_list(
+        &self,
+        name: &Name<'_>,
+        items: &[Literal<'_>],
+    ) -> Result<Filter, QueryError> {
         let field = self.comparable_field(name)?;
         let position = || self.position(name.at);
         let mut values = Vec::with_capacity(items.len());
