@@ -2,8 +2,8 @@
 //! `$skip`, `$count`, and the server-written `$skiptoken` (§3.1).
 //!
 //! Text goes through three steps: the query string is form-decoded and split into options
-//! ([`parse_query_string`]); `$filter` is parsed into a syntax tree that keeps positions, then
-//! validated against the image schema into a typed [`Filter`] ([`parse_filter`]); `$orderby`
+//! ([`parse_query_string`]); `$filter` is cut into tokens that keep positions, then parsed
+//! and validated against the image schema into a typed [`Filter`] ([`parse_filter`]); `$orderby`
 //! becomes [`SortKey`](crate::store::SortKey)s ([`parse_orderby`]). Every failure is a [`QueryError`] (a 400).
 
 mod error;
