@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{admin, config, database_url, unique_schema, TestStore, TestStoreExt};
+use common::{admin, config, database_url, unique_schema, Schema, TestStore, TestStoreExt};
 use dam_core::query::{Filter, Instant as At, Value};
 use dam_core::store::{
     CmpOp, Field, ImageStore, KeyStore, ListQuery, Quantifier, SeedStore, SortKey, StoreError,
@@ -971,7 +971,10 @@ async fn the_pool_recovers_from_killed_connections() {
     // The application name tells this store's connections apart from every other test's.
     let tagged = common::tagged_url(&url, &schema);
     let store = common::connect(config(&tagged, &schema)).await;
-    let _cleanup = Cleanup(url.clone(), schema.clone());
+    let _cleanup = Schema {
+        url: url.clone(),
+        name: schema.clone(),
+    };
     let who = tenant("acme");
     store
         .load_fixture(&fixture(vec![("acme", vec![], vec![image(1, "a.jpg")])]))
@@ -988,20 +991,7 @@ async fn the_pool_recovers_from_killed_connections() {
             .unwrap();
         assert!(!killed.is_empty());
         // Terminating is asynchronous: wait until the server has let the sessions go.
-        for _ in 0..100 {
-            let left: i64 = db
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-                    &[&schema],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            if left == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        common::wait_for_sessions(&db, &schema, false).await;
         // The next call may fail (as a backend error, never a panic or a hang) …
         match store.get(&who, id(1)).await {
             Ok(_) | Err(StoreError::Backend { .. }) => {}
@@ -1027,21 +1017,17 @@ async fn a_blocked_statement_times_out_and_the_pool_waits_no_longer() {
         .with_timeout(Duration::from_millis(1500))
         .with_wait_timeout(Duration::from_millis(200));
     let store = Arc::new(common::connect(config).await);
-    let _cleanup = Cleanup(url.clone(), schema.clone());
+    let _cleanup = Schema {
+        url: url.clone(),
+        name: schema.clone(),
+    };
     let who = tenant("acme");
     store
         .load_fixture(&fixture(vec![("acme", vec![], vec![image(1, "a.jpg")])]))
         .await
         .unwrap();
     // Another session locks the row, so the store's delete waits on it.
-    let mut db = admin(&url).await;
-    let tx = db.transaction().await.unwrap();
-    tx.execute(
-        &format!("SELECT 1 FROM {schema}.dam_images WHERE id = 1 FOR UPDATE"),
-        &[],
-    )
-    .await
-    .unwrap();
+    let held = common::hold_row(&url, &schema, 1).await;
     let started = Instant::now();
     let blocked = {
         let (store, who) = (store.clone(), who.clone());
@@ -1060,22 +1046,10 @@ async fn a_blocked_statement_times_out_and_the_pool_waits_no_longer() {
         "{blocked:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
-    // The store gives up on its own clock, a moment before the server's statement_timeout
-    // ends the abandoned DELETE: release the row lock only once the server has ended it, or
-    // the DELETE would go through in that gap.
-    common::wait_until_no_active_statement(&url, &schema).await;
-    tx.rollback().await.unwrap();
+    // The store gave up first; the server ends the abandoned delete a moment later.
+    common::release_after_abandoned(held, &url, &schema).await;
     // The server gave up on the delete too: the image is still there.
     assert!(store.get(&who, id(1)).await.unwrap().is_some());
-}
-
-/// Drops a schema at the end of a test that made its store by hand.
-struct Cleanup(String, String);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        common::drop_schema(&self.0, &self.1);
-    }
 }
 
 /// Inserts, status changes and deletes leave exactly the pages the contract says.

@@ -11,10 +11,10 @@ use std::time::Duration;
 use common::{admin, config, database_url, TestStore, TestStoreExt};
 use dam_core::store::{KeyStore, SeedStore};
 use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, KeyDigest, ProblemDetails,
-    Reference, TenantData, TenantId, Timestamp,
+    FileType, Fixture, Image, ImageId, ImageService, ImageStatus, KeyDigest, Reference, TenantData,
+    TenantId, Timestamp,
 };
-use dam_store_tests::faults;
+use dam_store_tests::faults::{self, Ask};
 use dam_store_tests::logs::Logs;
 
 /// Everything at every level, except the driver's own debug and trace events, which print every
@@ -108,11 +108,12 @@ async fn every_column_of_the_schema_holds_keys_only_as_digests() {
     }
 }
 
-/// A generic 500 whose document and the logs since `mark` hold no SQL, URL, key or digest;
-/// the log holds the storage failure at error level (the kit's rule, with this adapter's
-/// secrets).
-fn assert_safe_500(problem: &ProblemDetails, logs: &Logs, mark: usize, url: &str) {
-    faults::assert_safe_500(problem, logs, mark, "postgres", KEY, &[url, "postgres://"]);
+/// Asks `service` and asserts a generic 500 whose document and the logs since the request
+/// hold no SQL, URL, key or digest, the log holding the storage failure at error level (the
+/// kit's rule, with this adapter's secrets).
+async fn fails_safely(service: &ImageService, ask: Ask<'_>, logs: &Logs, url: &str) {
+    let extra = [url, "postgres://"];
+    faults::assert_ask_fails_safely(service, ask, logs, "postgres", KEY, &extra).await;
 }
 
 #[tokio::test]
@@ -143,27 +144,18 @@ async fn storage_faults_give_clean_500s_and_clean_logs() {
     .await
     .unwrap();
     for query in [None, Some("$filter=numLinks gt 0&$orderby=numLinks desc")] {
-        let mark = logs.text().len();
-        let problem = service.list_images(key, query, "/image").await.unwrap_err();
-        assert_safe_500(&problem, &logs, mark, &url);
+        fails_safely(&service, Ask::List(query), &logs, &url).await;
     }
     // The image table gone.
     db.batch_execute(&format!("DROP TABLE {schema}.dam_images"))
         .await
         .unwrap();
-    let mark = logs.text().len();
-    let problem = service
-        .delete_image(key, "1", "/image/1")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &url);
+    fails_safely(&service, Ask::Delete("1"), &logs, &url).await;
     // The key table gone: authentication itself fails.
     db.batch_execute(&format!("DROP TABLE {schema}.dam_api_keys"))
         .await
         .unwrap();
-    let mark = logs.text().len();
-    let problem = service.list_images(key, None, "/image").await.unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &url);
+    fails_safely(&service, Ask::List(None), &logs, &url).await;
 }
 
 #[tokio::test]
@@ -191,24 +183,10 @@ async fn a_statement_timeout_gives_a_clean_500_and_clean_logs() {
     let service = ImageService::new(store.clone(), store);
     // Another session holds the row, so the delete waits past the timeout, however long
     // anything else takes.
-    let mut db = admin(&url).await;
-    let tx = db.transaction().await.unwrap();
-    tx.execute(
-        &format!("SELECT 1 FROM {schema}.dam_images WHERE id = 1 FOR UPDATE"),
-        &[],
-    )
-    .await
-    .unwrap();
-    let mark = logs.text().len();
-    let problem = service
-        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &url);
-    // The store gave up first; the server's `statement_timeout` ends the waiting delete a
-    // moment later. Release the row only once it has, or the abandoned delete would take it.
-    common::wait_until_no_active_statement(&url, &schema).await;
-    tx.rollback().await.unwrap();
+    let held = common::hold_row(&url, &schema, 1).await;
+    fails_safely(&service, Ask::Delete("1"), &logs, &url).await;
+    // The store gave up first; the server ends the abandoned delete a moment later.
+    common::release_after_abandoned(held, &url, &schema).await;
     // The lock gone, the same request succeeds on the same pool.
     service
         .delete_image(Some(KEY.as_bytes()), "1", "/image/1")

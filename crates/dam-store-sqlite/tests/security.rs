@@ -10,23 +10,25 @@ use std::time::Duration;
 
 use common::{fixture, image};
 use dam_core::store::SeedStore;
-use dam_core::{ImageService, ImageStatus, ProblemDetails};
+use dam_core::{ImageService, ImageStatus};
 use dam_store_sqlite::{SqliteOptions, SqliteStore};
-use dam_store_tests::faults;
+use dam_store_tests::faults::{self, Ask};
 use dam_store_tests::logs::Logs;
 use rusqlite::Connection;
 
 const KEY: &str = "sqlite-secret-key-Zq81";
 const FILE: &str = "dam-secret-store.sqlite3";
 
-/// A generic 500 with a clean document, and the failure logged without SQL, the database's
-/// path or file name, the key or its digest (the kit's rule, with this adapter's secrets).
-fn assert_safe_500(problem: &ProblemDetails, logs: &Logs, mark: usize, path: &Path) {
+/// Asks `service` and asserts a generic 500 with a clean document, and the failure logged
+/// without SQL, the database's path or file name, the key or its digest (the kit's rule, with
+/// this adapter's secrets); returns the log's length before the request.
+async fn fails_safely(service: &ImageService, ask: Ask<'_>, logs: &Logs, path: &Path) -> usize {
     let file = path.display().to_string();
     let dir = path
         .parent()
         .map_or(String::new(), |p| p.display().to_string());
-    faults::assert_safe_500(problem, logs, mark, "sqlite", KEY, &[&file, &dir, FILE]);
+    let extra = [file.as_str(), &dir, FILE];
+    faults::assert_ask_fails_safely(service, ask, logs, "sqlite", KEY, &extra).await
 }
 
 fn db(dir: &tempfile::TempDir) -> PathBuf {
@@ -81,12 +83,7 @@ async fn dropped_tables_give_clean_500s_and_clean_logs() {
     let reopened = Arc::new(SqliteStore::open(&path).unwrap());
     let fresh = ImageService::new(reopened, healthy_keys().await);
     for (service, query) in [(&service, "$orderby=numLinks"), (&fresh, "$top=1")] {
-        let mark = logs.text().len();
-        let problem = service
-            .list_images(Some(KEY.as_bytes()), Some(query), "/image")
-            .await
-            .unwrap_err();
-        assert_safe_500(&problem, &logs, mark, &path);
+        fails_safely(service, Ask::List(Some(query)), &logs, &path).await;
     }
 
     tamper(
@@ -99,29 +96,14 @@ async fn dropped_tables_give_clean_500s_and_clean_logs() {
         Some("$orderby=createdOn desc&$top=1&$skip=1"),
     ];
     for query in queries {
-        let mark = logs.text().len();
-        let problem = service
-            .list_images(Some(KEY.as_bytes()), query, "/image")
-            .await
-            .unwrap_err();
-        assert_safe_500(&problem, &logs, mark, &path);
+        fails_safely(&service, Ask::List(query), &logs, &path).await;
     }
-    let mark = logs.text().len();
-    let problem = service
-        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &path);
+    fails_safely(&service, Ask::Delete("1"), &logs, &path).await;
 
     // The key table too: authentication itself fails.
     tamper(&path, "DROP TABLE api_keys;");
     let service = ImageService::new(store.clone(), store);
-    let mark = logs.text().len();
-    let problem = service
-        .list_images(Some(KEY.as_bytes()), None, "/image")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &path);
+    fails_safely(&service, Ask::List(None), &logs, &path).await;
 }
 
 #[tokio::test]
@@ -135,12 +117,7 @@ async fn a_lock_held_past_the_busy_timeout_gives_a_clean_500_and_clean_logs() {
     let held = Connection::open(&path).unwrap();
     held.execute_batch("BEGIN IMMEDIATE; UPDATE meta SET value = value;")
         .unwrap();
-    let mark = logs.text().len();
-    let problem = service
-        .delete_image(Some(KEY.as_bytes()), "1", "/image/1")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &path);
+    let mark = fails_safely(&service, Ask::Delete("1"), &logs, &path).await;
     assert!(logs.text()[mark..].contains("locked"), "{}", logs.text());
     drop(held);
     // The lock gone, the same request succeeds: the 500 was the fault, nothing else.
@@ -162,12 +139,7 @@ async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
         &path,
         "PRAGMA ignore_check_constraints = ON; UPDATE images SET reference = '' WHERE id = 3;",
     );
-    let mark = logs.text().len();
-    let problem = service
-        .list_images(Some(KEY.as_bytes()), None, "/image")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &path);
+    fails_safely(&service, Ask::List(None), &logs, &path).await;
 }
 
 #[tokio::test]
@@ -181,12 +153,7 @@ async fn a_file_gone_under_a_running_store_gives_a_clean_500_and_clean_logs() {
     // An operator (or a cleanup job) removes the directory under the running store; readers,
     // opened on demand, now fail to open the file.
     std::fs::remove_dir_all(dir.path()).unwrap();
-    let mark = logs.text().len();
-    let problem = service
-        .list_images(Some(KEY.as_bytes()), None, "/image")
-        .await
-        .unwrap_err();
-    assert_safe_500(&problem, &logs, mark, &path);
+    let mark = fails_safely(&service, Ask::List(None), &logs, &path).await;
     assert!(
         logs.text()[mark..].contains("unable to open"),
         "{}",

@@ -3,7 +3,7 @@
 //! became a response — never SQL text, a path, a key or its digest. Adapters' own fault tests
 //! (a dropped table, a corrupt row, a lock held too long) assert with [`assert_safe_500`].
 
-use dam_core::{KeyDigest, ProblemDetails};
+use dam_core::{ImageService, KeyDigest, ProblemDetails};
 
 use crate::logs::Logs;
 
@@ -61,6 +61,48 @@ pub fn assert_safe_500(
     for word in forbidden(key, extra) {
         assert!(!new.contains(&word), "the log holds {word:?}:\n{new}");
     }
+}
+
+/// What a fault test asks the service (with the key), on `/image`.
+#[derive(Debug, Clone, Copy)]
+pub enum Ask<'a> {
+    /// A list with this query.
+    List(Option<&'a str>),
+    /// A delete of this raw id.
+    Delete(&'a str),
+}
+
+/// Asks `service` with `key` and asserts [`assert_safe_500`] of the problem it answers (with
+/// `store`, `key` and `extra`); returns the length of [`Logs::text`] before the request, for
+/// more checks of what was logged.
+///
+/// # Panics
+/// When the request succeeds, or as [`assert_safe_500`] does.
+pub async fn assert_ask_fails_safely(
+    service: &ImageService,
+    ask: Ask<'_>,
+    logs: &Logs,
+    store: &str,
+    key: &str,
+    extra: &[&str],
+) -> usize {
+    let mark = logs.text().len();
+    let key_bytes = Some(key.as_bytes());
+    let answer = match ask {
+        Ask::List(query) => service
+            .list_images(key_bytes, query, "/image")
+            .await
+            .map(drop),
+        Ask::Delete(raw) => {
+            let instance = format!("/image/{raw}");
+            service.delete_image(key_bytes, raw, &instance).await
+        }
+    };
+    match answer {
+        Ok(()) => panic!("{ask:?} succeeded through a storage fault"),
+        Err(problem) => assert_safe_500(&problem, logs, mark, store, key, extra),
+    }
+    mark
 }
 
 fn forbidden(key: &str, extra: &[&str]) -> Vec<String> {

@@ -180,23 +180,44 @@ pub fn tagged_url(url: &str, name: &str) -> String {
 /// until the server's `statement_timeout` has ended a statement its client abandoned. Fails
 /// the test after about 30 s.
 pub async fn wait_until_no_active_statement(url: &str, name: &str) {
-    let watcher = admin(url).await;
+    wait_for_sessions(&admin(url).await, name, true).await;
+}
+
+/// Waits until no session named `name` is left (with `active_only`, none running a
+/// statement). Fails the test after about 30 s.
+pub async fn wait_for_sessions(db: &tokio_postgres::Client, name: &str, active_only: bool) {
+    let sql = if active_only {
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'"
+    } else {
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+    };
     for _ in 0..1500 {
-        let active: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name = $1 AND state = 'active'",
-                &[&name],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if active == 0 {
+        let left: i64 = db.query_one(sql, &[&name]).await.unwrap().get(0);
+        if left == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the server never ended the statements of {name}");
+    panic!("the sessions of {name} never ended (active only: {active_only})");
+}
+
+/// Another session that holds the row of image `id` (`SELECT … FOR UPDATE` in an open
+/// transaction), so that the store's writes of that row wait on it, until
+/// [`release_after_abandoned`].
+pub async fn hold_row(url: &str, schema: &str, id: i64) -> tokio_postgres::Client {
+    let db = admin(url).await;
+    let sql = format!("BEGIN; SELECT 1 FROM {schema}.dam_images WHERE id = {id} FOR UPDATE");
+    db.batch_execute(&sql).await.unwrap();
+    db
+}
+
+/// Releases the row [`hold_row`] holds once the statements the store abandoned are over: the
+/// store gives up on its own clock a moment before the server's `statement_timeout` ends the
+/// abandoned statement, and a row released in that gap would let it go through. The store's
+/// sessions carry `name` as their application name ([`tagged_url`]).
+pub async fn release_after_abandoned(held: tokio_postgres::Client, url: &str, name: &str) {
+    wait_until_no_active_statement(url, name).await;
+    held.batch_execute("ROLLBACK").await.unwrap();
 }
 
 /// The variable that points the replica tests at a hot standby of the test database.
