@@ -5,10 +5,11 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{admin, config, database_url, unique_schema, Schema, TestStore, TestStoreExt};
+use common::{admin, config, database_url, unique_schema, TestStore, TestStoreExt};
 use dam_core::query::{Filter, Instant as At, Value};
 use dam_core::store::{
     CmpOp, Field, ImageStore, KeyStore, ListQuery, Quantifier, SeedStore, SortKey, StoreError,
@@ -93,15 +94,9 @@ async fn migrations_are_versioned_and_idempotent() {
     // Three more processes starting together on the same schema.
     let (a, b, c) = tokio::join!(store.second(), store.second(), store.second());
     drop((a, b, c));
-    let db = admin(store.url()).await;
-    let rows = db
-        .query(
-            &format!("SELECT version FROM {}.dam_migrations", store.schema()),
-            &[],
-        )
-        .await
-        .unwrap();
-    let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    let versions: Vec<i32> = store
+        .column("SELECT version FROM {schema}.dam_migrations")
+        .await;
     assert_eq!(
         versions,
         (1..=PostgresStore::schema_version()).collect::<Vec<_>>()
@@ -422,15 +417,9 @@ async fn fixture_round_trips_and_keys_are_digests() {
         None
     );
     // Only digests are stored.
-    let db = admin(store.url()).await;
-    let rows = db
-        .query(
-            &format!("SELECT digest FROM {}.dam_api_keys", store.schema()),
-            &[],
-        )
-        .await
-        .unwrap();
-    let stored: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
+    let stored: Vec<Vec<u8>> = store
+        .column("SELECT digest FROM {schema}.dam_api_keys")
+        .await;
     assert_eq!(stored.len(), 3);
     assert!(stored.contains(&KeyDigest::of("acme-key-1").as_bytes().to_vec()));
 }
@@ -526,13 +515,32 @@ async fn insert_assigns_ids_above_every_id_ever_held() {
     assert_eq!(store.get(&acme, c.id).await.unwrap(), Some(c));
 }
 
+/// A fresh store and two more on its schema, as two other processes would have; `None`
+/// without a database.
+async fn two_processes() -> Option<(TestStore, [Arc<PostgresStore>; 2])> {
+    let store = TestStore::fresh().await?;
+    let (a, b) = tokio::join!(store.second(), store.second());
+    Some((store, [Arc::new(a), Arc::new(b)]))
+}
+
+/// Loads acme's images 1..=60 into `store`; returns the tenant and the images.
+async fn sixty_images(store: &TestStore) -> (TenantId, Vec<Image>) {
+    let images: Vec<Image> = (1..=60).map(|n| image(n, &format!("{n}.jpg"))).collect();
+    load_acme(store, &images).await;
+    (tenant("acme"), images)
+}
+
+/// Loads `images` into `store` as tenant acme's (without keys).
+async fn load_acme(store: &(impl SeedStore + ?Sized), images: &[Image]) {
+    let fixture = fixture(vec![("acme", vec![], images.to_vec())]);
+    store.load_fixture(&fixture).await.unwrap();
+}
+
 #[tokio::test]
 async fn concurrent_inserts_from_two_stores_get_distinct_ids() {
-    let Some(store) = TestStore::fresh().await else {
+    let Some((_schema_kept, [other, mine])) = two_processes().await else {
         return;
     };
-    let other = Arc::new(store.second().await);
-    let mine = Arc::new(store.second().await);
     let acme = tenant("acme");
     let mut tasks = Vec::new();
     for i in 0..40 {
@@ -566,10 +574,7 @@ async fn delete_and_set_status_follow_the_lock() {
         im.status = status;
         images.push(im);
     }
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
-        .await
-        .unwrap();
+    load_acme(&store, &images).await;
     for im in &images {
         let result = store.delete(&acme, im.id).await;
         if im.status.is_processing() {
@@ -623,72 +628,67 @@ async fn delete_and_set_status_follow_the_lock() {
     ));
 }
 
+/// Runs `each` at once for every one of acme's sixty images, on two more stores of a fresh
+/// schema (two other processes); returns the store and the outcomes, by image.
+async fn race<T, Fut>(
+    each: impl Fn([Arc<PostgresStore>; 2], TenantId, ImageId) -> Fut,
+) -> Option<(TestStore, Vec<(ImageId, T)>)>
+where
+    T: Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let (store, processes) = two_processes().await?;
+    let (acme, images) = sixty_images(&store).await;
+    let tasks: Vec<_> = images
+        .iter()
+        .map(|im| tokio::spawn(each(processes.clone(), acme.clone(), im.id)))
+        .collect();
+    let mut outcomes = Vec::new();
+    for (im, task) in images.iter().zip(tasks) {
+        outcomes.push((im.id, task.await.unwrap()));
+    }
+    Some((store, outcomes))
+}
+
 #[tokio::test]
 async fn two_stores_racing_deletes_give_one_success() {
-    let Some(store) = TestStore::fresh().await else {
+    let Some((store, outcomes)) = race(|[a, b], acme, id| async move {
+        let (first, second) = tokio::join!(a.delete(&acme, id), b.delete(&acme, id));
+        [first, second]
+    })
+    .await
+    else {
         return;
     };
-    let a = Arc::new(store.second().await);
-    let b = Arc::new(store.second().await);
-    let acme = tenant("acme");
-    let images: Vec<Image> = (1..=60).map(|n| image(n, &format!("{n}.jpg"))).collect();
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
-        .await
-        .unwrap();
-    let mut tasks = Vec::new();
-    for im in &images {
-        for s in [a.clone(), b.clone()] {
-            let (acme, im_id) = (acme.clone(), im.id);
-            tasks.push(tokio::spawn(async move {
-                (im_id, s.delete(&acme, im_id).await)
-            }));
+    for (im_id, results) in &outcomes {
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "{im_id}: {results:?}");
+        for result in results {
+            assert!(
+                matches!(result, Ok(()) | Err(StoreError::NotFound)),
+                "unexpected {result:?}"
+            );
         }
     }
-    let mut wins = std::collections::HashMap::new();
-    for t in tasks {
-        let (im_id, result) = t.await.unwrap();
-        match result {
-            Ok(()) => *wins.entry(im_id).or_insert(0) += 1,
-            Err(StoreError::NotFound) => {}
-            Err(e) => panic!("unexpected {e:?}"),
-        }
-    }
-    assert_eq!(wins.len(), images.len());
-    assert!(wins.values().all(|&n| n == 1), "{wins:?}");
+    assert_eq!(outcomes.len(), 60);
     assert!(store.is_empty().await.unwrap());
 }
 
 #[tokio::test]
 async fn deletes_racing_a_lock_never_delete_a_processing_image() {
-    let Some(store) = TestStore::fresh().await else {
+    let Some((store, outcomes)) = race(|[deleter, worker], acme, id| async move {
+        let updating = ts(1_800_000_000);
+        tokio::join!(
+            deleter.delete(&acme, id),
+            worker.set_status(&acme, id, ImageStatus::Updating, updating)
+        )
+    })
+    .await
+    else {
         return;
     };
-    let deleter = Arc::new(store.second().await);
-    let worker = Arc::new(store.second().await);
     let acme = tenant("acme");
-    let images: Vec<Image> = (1..=60).map(|n| image(n, &format!("{n}.jpg"))).collect();
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
-        .await
-        .unwrap();
-    let mut tasks = Vec::new();
-    for im in &images {
-        let (d, w, acme, im_id) = (deleter.clone(), worker.clone(), acme.clone(), im.id);
-        tasks.push(tokio::spawn(async move {
-            let lock = {
-                let acme = acme.clone();
-                tokio::spawn(async move {
-                    w.set_status(&acme, im_id, ImageStatus::Updating, ts(1_800_000_000))
-                        .await
-                })
-            };
-            let deleted = d.delete(&acme, im_id).await;
-            (im_id, deleted, lock.await.unwrap())
-        }));
-    }
-    for t in tasks {
-        let (im_id, deleted, locked) = t.await.unwrap();
+    for (im_id, (deleted, locked)) in outcomes {
         match (&deleted, &locked) {
             // The delete came first: the lock finds nothing.
             (Ok(()), Err(StoreError::NotFound)) => {
@@ -732,10 +732,7 @@ async fn filters_match_the_reference_semantics() {
         };
         images.push(im);
     }
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
-        .await
-        .unwrap();
+    load_acme(&store, &images).await;
     let s = |v: &str| Value::String(v.to_string());
     let cmp = |field, op, value| Filter::Compare { field, op, value };
     let call = |function, field, needle: &str| Filter::StringCall {
@@ -887,10 +884,7 @@ async fn paging_count_and_has_more() {
     };
     let who = tenant("acme");
     let images: Vec<Image> = (1..=25).map(|n| image(n, &format!("{n:02}.jpg"))).collect();
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], images.clone())]))
-        .await
-        .unwrap();
+    load_acme(&store, &images).await;
     for (top, skip) in [
         (10, 0),
         (10, 20),
@@ -967,19 +961,11 @@ async fn the_pool_recovers_from_killed_connections() {
     let Some(url) = database_url() else {
         return;
     };
-    let schema = unique_schema();
     // The application name tells this store's connections apart from every other test's.
-    let tagged = common::tagged_url(&url, &schema);
-    let store = common::connect(config(&tagged, &schema)).await;
-    let _cleanup = Schema {
-        url: url.clone(),
-        name: schema.clone(),
-    };
+    let store = TestStore::tagged(&url, |c| c).await;
+    let schema = store.schema().to_string();
     let who = tenant("acme");
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], vec![image(1, "a.jpg")])]))
-        .await
-        .unwrap();
+    load_acme(&store, &[image(1, "a.jpg")]).await;
     let db = admin(&url).await;
     for _ in 0..2 {
         let killed = db
@@ -1007,25 +993,19 @@ async fn a_blocked_statement_times_out_and_the_pool_waits_no_longer() {
     let Some(url) = database_url() else {
         return;
     };
-    let schema = unique_schema();
     // The store's connections carry the schema as their application name, so the test can
     // see when the server has given up on the blocked statement.
-    let tagged = common::tagged_url(&url, &schema);
-    let config = config(&tagged, &schema)
-        .with_pool_size(1)
-        .unwrap()
-        .with_timeout(Duration::from_millis(1500))
-        .with_wait_timeout(Duration::from_millis(200));
-    let store = Arc::new(common::connect(config).await);
-    let _cleanup = Schema {
-        url: url.clone(),
-        name: schema.clone(),
-    };
+    let store = TestStore::tagged(&url, |c| {
+        c.with_pool_size(1)
+            .unwrap()
+            .with_timeout(Duration::from_millis(1500))
+            .with_wait_timeout(Duration::from_millis(200))
+    })
+    .await;
+    let store = Arc::new(store);
+    let schema = store.schema().to_string();
     let who = tenant("acme");
-    store
-        .load_fixture(&fixture(vec![("acme", vec![], vec![image(1, "a.jpg")])]))
-        .await
-        .unwrap();
+    load_acme(&*store, &[image(1, "a.jpg")]).await;
     // Another session locks the row, so the store's delete waits on it.
     let held = common::hold_row(&url, &schema, 1).await;
     let started = Instant::now();

@@ -83,15 +83,9 @@ async fn every_column_of_the_schema_holds_keys_only_as_digests() {
     // Every row of every table, all columns rendered as text (bytea as \x…).
     let mut dump = String::new();
     for table in &tables {
-        let rows = db
-            .query(
-                &format!("SELECT t::text FROM {}.{table} AS t", store.schema()),
-                &[],
-            )
-            .await
-            .unwrap();
-        for row in rows {
-            dump.push_str(&row.get::<_, String>(0));
+        let sql = format!("SELECT t::text FROM {{schema}}.{table} AS t");
+        for row in store.column::<String>(&sql).await {
+            dump.push_str(&row);
             dump.push('\n');
         }
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dam_store_postgres::{PostgresConfig, PostgresStore};
 use dam_store_tests::wrap::Forwarding;
+use tokio_postgres::types::FromSqlOwned;
 use tokio_postgres::NoTls;
 
 /// The variable that points the tests at a database.
@@ -133,8 +134,17 @@ pub trait TestStoreExt: Sized {
         tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
     ) -> Self;
 
+    /// A fresh store in a new schema whose sessions carry the schema's name as their
+    /// application name ([`tagged_url`]), so a test can find them, with `tune` applied to its
+    /// configuration.
+    async fn tagged(url: &str, tune: impl FnOnce(PostgresConfig) -> PostgresConfig) -> Self;
+
     /// Another store (its own pool) on the same schema, as a second process would have.
     async fn second(&self) -> PostgresStore;
+
+    /// The first column of every row `sql` gives on an admin connection, `{schema}` in it
+    /// standing for the store's schema.
+    async fn column<T: FromSqlOwned>(&self, sql: &str) -> Vec<T>;
 
     /// The URL the schema lives behind.
     fn url(&self) -> &str;
@@ -145,7 +155,7 @@ pub trait TestStoreExt: Sized {
 
 impl TestStoreExt for TestStore {
     async fn create(url: &str) -> TestStore {
-        open(url, None, |c| c).await
+        open(url, false, |c| c).await
     }
 
     async fn with_replica(
@@ -153,11 +163,27 @@ impl TestStoreExt for TestStore {
         replica: &str,
         tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
     ) -> TestStore {
-        open(url, Some(replica), tune).await
+        open(url, false, |c| {
+            tune(
+                c.with_replica(replica)
+                    .unwrap_or_else(|e| panic!("{REPLICA_VAR} is not a PostgreSQL URL: {e}")),
+            )
+        })
+        .await
+    }
+
+    async fn tagged(url: &str, tune: impl FnOnce(PostgresConfig) -> PostgresConfig) -> Self {
+        open(url, true, tune).await
     }
 
     async fn second(&self) -> PostgresStore {
         connect(config(self.url(), self.schema())).await
+    }
+
+    async fn column<T: FromSqlOwned>(&self, sql: &str) -> Vec<T> {
+        let sql = sql.replace("{schema}", self.schema());
+        let rows = admin(self.url()).await.query(&sql, &[]).await.unwrap();
+        rows.iter().map(|row| row.get(0)).collect()
     }
 
     fn url(&self) -> &str {
@@ -260,21 +286,21 @@ pub async fn replica_urls() -> Option<(String, String)> {
     }
 }
 
-/// A store in a new schema of the database at `url`, with `replica` if any as its read
-/// replica and `tune` applied to its configuration.
+/// A store in a new schema of the database at `url`, with `tune` applied to its
+/// configuration; with `tagged`, its sessions carry the schema's name as their application
+/// name ([`tagged_url`]).
 async fn open(
     url: &str,
-    replica: Option<&str>,
+    tagged: bool,
     tune: impl FnOnce(PostgresConfig) -> PostgresConfig,
 ) -> TestStore {
     let name = unique_schema();
-    let mut config = config(url, &name);
-    if let Some(replica) = replica {
-        config = config
-            .with_replica(replica)
-            .unwrap_or_else(|e| panic!("{REPLICA_VAR} is not a PostgreSQL URL: {e}"));
-    }
-    let store = connect(tune(config)).await;
+    let sessions_url = if tagged {
+        tagged_url(url, &name)
+    } else {
+        url.to_string()
+    };
+    let store = connect(tune(config(&sessions_url, &name))).await;
     let url = url.to_string();
     Forwarding::new(store, Schema { url, name })
 }
