@@ -17,13 +17,13 @@ use dam_core::store::{
 };
 use dam_core::testing::select;
 use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantData, TenantId,
-    Timestamp,
+    FileType, Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantId, Timestamp,
 };
 use dam_store_postgres::{PostgresConfig, PostgresStore};
+use dam_store_tests::data;
 
 fn tenant(name: &str) -> TenantId {
-    TenantId::new(name).unwrap()
+    data::tenant_id(name)
 }
 
 fn id(n: i64) -> ImageId {
@@ -44,17 +44,10 @@ fn image(n: i64, reference: &str) -> Image {
     )
 }
 
+/// A fixture of (name, clear-text keys, images) tenants, built by the kit.
 fn fixture(tenants: Vec<(&str, Vec<&str>, Vec<Image>)>) -> Fixture {
-    Fixture {
-        tenants: tenants
-            .into_iter()
-            .map(|(name, keys, images)| TenantData {
-                tenant: tenant(name),
-                keys: keys.into_iter().map(KeyDigest::of).collect(),
-                images,
-            })
-            .collect(),
-    }
+    let tenants = tenants.into_iter();
+    data::fixture(tenants.map(|(name, keys, images)| data::tenant(name, &keys, images)))
 }
 
 fn query(filter: Option<Filter>) -> ListQuery {

@@ -1,16 +1,14 @@
 //! Helpers shared by this crate's integration tests.
 #![allow(dead_code)]
 
-use dam_core::{
-    FileType, Fixture, Image, ImageId, ImageStatus, KeyDigest, Reference, TenantData, TenantId,
-    Timestamp,
-};
+use dam_core::{FileType, Fixture, Image, ImageId, ImageStatus, Reference, TenantId, Timestamp};
+use dam_store_tests::data;
 
 /// 2024-01-01T00:00:00Z.
 pub const T0: i64 = 1_704_067_200;
 
 pub fn tenant(name: &str) -> TenantId {
-    TenantId::new(name).unwrap()
+    data::tenant_id(name)
 }
 
 pub fn image(id: i64, reference: &str) -> Image {
@@ -23,17 +21,10 @@ pub fn image(id: i64, reference: &str) -> Image {
     )
 }
 
+/// A fixture of (name, clear-text keys, images) tenants, built by the kit.
 pub fn fixture(tenants: Vec<(&str, Vec<&str>, Vec<Image>)>) -> Fixture {
-    Fixture {
-        tenants: tenants
-            .into_iter()
-            .map(|(name, keys, images)| TenantData {
-                tenant: tenant(name),
-                keys: keys.into_iter().map(KeyDigest::of).collect(),
-                images,
-            })
-            .collect(),
-    }
+    let tenants = tenants.into_iter();
+    data::fixture(tenants.map(|(name, keys, images)| data::tenant(name, &keys, images)))
 }
 
 /// Images whose strings exercise what SQL gets wrong: LIKE wildcards, quotes, backslashes,
