@@ -55,6 +55,39 @@ async fn check_filters<S: ImageStore + ?Sized>(
     }
 }
 
+/// Asserts that each filter of `cases` selects exactly the given ids (in any order) of acme's
+/// images in `fixture`, and what the reference selects.
+async fn assert_acme_selections<S: ImageStore + ?Sized>(
+    store: &S,
+    fixture: &Fixture,
+    cases: Vec<(Filter, Vec<i64>)>,
+) {
+    let images = images_of(fixture, ACME);
+    for (filter, mut expected) in cases {
+        expected.sort_unstable();
+        let q = list().filter(filter);
+        assert_selects(store, &acme(), images, &q, &expected).await;
+    }
+}
+
+/// `function` of `reference` with `needle`.
+fn on_reference(function: StringFunction, needle: &str) -> Filter {
+    call(function, Field::Reference, needle)
+}
+
+/// Every string function on every string and URL field with each of `needles`.
+fn every_call(needles: &[&str]) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    for field in string_fields() {
+        for function in FUNCTIONS {
+            for needle in needles {
+                filters.push(call(function, field, needle));
+            }
+        }
+    }
+    filters
+}
+
 fn string_fields() -> impl Iterator<Item = Field> {
     STRING_FIELDS.into_iter().chain(URL_FIELDS)
 }
@@ -156,9 +189,7 @@ pub async fn filter_string_fields<F: StoreFactory>(factory: F) {
 /// `jpg`, `'Z' lt 'a' lt 'é'`, and `Ünïcödé` is not `ünïcödé`.
 pub async fn filter_string_case_and_code_points<F: StoreFactory>(factory: F) {
     let (store, fixture) = standard(&factory).await;
-    let tenant = acme();
-    let images = images_of(&fixture, ACME);
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
+    let cases = vec![
         (cmp(Field::FileType, CmpOp::Eq, string("JPG")), vec![]),
         (cmp(Field::FileType, CmpOp::Eq, string("PNG")), vec![]),
         (
@@ -191,11 +222,7 @@ pub async fn filter_string_case_and_code_points<F: StoreFactory>(factory: F) {
             vec![10, 21],
         ),
     ];
-    for (filter, mut expected) in cases {
-        expected.sort_unstable();
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// `status eq`/`ne` for every code, and `status in (…)`.
@@ -249,10 +276,8 @@ pub async fn filter_datetimes_with_fractions<F: StoreFactory>(factory: F) {
         }
     }
     check_filters(&*store, &fixture, filters).await;
-    let tenant = acme();
-    let images = images_of(&fixture, ACME);
     let half = || datetime("2024-01-01T00:00:00", 500_000_000);
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
+    let cases = vec![
         (cmp(Field::ModifiedOn, CmpOp::Eq, half()), vec![]),
         (
             cmp(
@@ -293,10 +318,7 @@ pub async fn filter_datetimes_with_fractions<F: StoreFactory>(factory: F) {
             vec![16, 17],
         ),
     ];
-    for (filter, expected) in cases {
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// URL fields: `eq null`, `ne null`, comparisons and calls on a null field are false — and
@@ -324,7 +346,6 @@ pub async fn filter_null_url_fields<F: StoreFactory>(factory: F) {
         filters.push(or(null(field), cmp(field, CmpOp::Ne, string(""))));
     }
     check_filters(&*store, &fixture, filters).await;
-    let tenant = acme();
     let images = images_of(&fixture, ACME);
     let with_original = [1, 5, 6, 7, 8, 9, 16, 17];
     let without: Vec<i64> = images
@@ -332,7 +353,7 @@ pub async fn filter_null_url_fields<F: StoreFactory>(factory: F) {
         .map(|im| im.id.get())
         .filter(|id| !with_original.contains(id))
         .collect();
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
+    let cases = vec![
         (not_null(Field::OriginalUrl), with_original.to_vec()),
         (null(Field::OriginalUrl), without.clone()),
         (not(not_null(Field::OriginalUrl)), without.clone()),
@@ -357,11 +378,7 @@ pub async fn filter_null_url_fields<F: StoreFactory>(factory: F) {
                 .collect(),
         ),
     ];
-    for (filter, mut expected) in cases {
-        expected.sort_unstable();
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// `in` on every field type: one value, several, duplicates, values nobody holds.
@@ -457,43 +474,18 @@ pub async fn filter_string_functions<F: StoreFactory>(factory: F) {
         "front.jpg",
         "product",
     ];
-    let mut filters = Vec::new();
-    for field in string_fields() {
-        for function in FUNCTIONS {
-            for needle in needles {
-                filters.push(call(function, field, needle));
-            }
-        }
-    }
-    check_filters(&*store, &fixture, filters).await;
-    let tenant = acme();
-    let images = images_of(&fixture, ACME);
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
-        (
-            call(StringFunction::Contains, Field::Reference, "logo"),
-            vec![8],
-        ),
-        (
-            call(StringFunction::EndsWith, Field::Reference, ".PNG"),
-            vec![7],
-        ),
-        (
-            call(StringFunction::StartsWith, Field::Reference, "ü"),
-            vec![10],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "ß"),
-            vec![9],
-        ),
+    check_filters(&*store, &fixture, every_call(&needles)).await;
+    let cases = vec![
+        (on_reference(StringFunction::Contains, "logo"), vec![8]),
+        (on_reference(StringFunction::EndsWith, ".PNG"), vec![7]),
+        (on_reference(StringFunction::StartsWith, "ü"), vec![10]),
+        (on_reference(StringFunction::Contains, "ß"), vec![9]),
         (
             call(StringFunction::Contains, Field::FileType, "PNG"),
             vec![],
         ),
     ];
-    for (filter, expected) in cases {
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// `%`, `_`, `'` and `\` in a needle are plain characters (a store that builds `LIKE`
@@ -530,67 +522,21 @@ pub async fn filter_string_functions_escape_wildcards<F: StoreFactory>(factory: 
         "k\\",
         r"back\slash",
     ];
-    let mut filters = Vec::new();
-    for field in string_fields() {
-        for function in FUNCTIONS {
-            for needle in needles {
-                filters.push(call(function, field, needle));
-            }
-        }
-    }
-    check_filters(&*store, &fixture, filters).await;
-    let tenant = acme();
-    let images = images_of(&fixture, ACME);
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
-        (
-            call(StringFunction::Contains, Field::Reference, "%_"),
-            vec![2],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "%"),
-            vec![2, 19],
-        ),
-        (
-            call(StringFunction::StartsWith, Field::Reference, "_"),
-            vec![18],
-        ),
-        (
-            call(StringFunction::StartsWith, Field::Reference, "%"),
-            vec![19],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "_"),
-            vec![2, 18],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "'"),
-            vec![5, 23],
-        ),
-        (
-            call(StringFunction::StartsWith, Field::Reference, "'"),
-            vec![23],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "\\"),
-            vec![6],
-        ),
-        (
-            call(StringFunction::EndsWith, Field::Reference, "\\"),
-            vec![],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "\\s"),
-            vec![6],
-        ),
-        (
-            call(StringFunction::Contains, Field::Reference, "100_"),
-            vec![],
-        ),
+    check_filters(&*store, &fixture, every_call(&needles)).await;
+    let cases = vec![
+        (on_reference(StringFunction::Contains, "%_"), vec![2]),
+        (on_reference(StringFunction::Contains, "%"), vec![2, 19]),
+        (on_reference(StringFunction::StartsWith, "_"), vec![18]),
+        (on_reference(StringFunction::StartsWith, "%"), vec![19]),
+        (on_reference(StringFunction::Contains, "_"), vec![2, 18]),
+        (on_reference(StringFunction::Contains, "'"), vec![5, 23]),
+        (on_reference(StringFunction::StartsWith, "'"), vec![23]),
+        (on_reference(StringFunction::Contains, "\\"), vec![6]),
+        (on_reference(StringFunction::EndsWith, "\\"), vec![]),
+        (on_reference(StringFunction::Contains, "\\s"), vec![6]),
+        (on_reference(StringFunction::Contains, "100_"), vec![]),
     ];
-    for (filter, expected) in cases {
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// A literal holding NUL is valid and simply matches nothing storage holds (contract §8).
@@ -648,9 +594,8 @@ pub async fn filter_tags_any_all<F: StoreFactory>(factory: F) {
     filters.push(and(any_tag("red"), any_tag("sale")));
     filters.push(or(all_tags("red"), any_tag("sale")));
     check_filters(&*store, &fixture, filters).await;
-    let tenant = acme();
     let images = images_of(&fixture, ACME);
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
+    let cases = vec![
         (any_tag("red"), vec![1, 3, 8, 11, 15]),
         (any_tag("Red"), vec![7]),
         (any_tag("r"), vec![]),
@@ -660,10 +605,7 @@ pub async fn filter_tags_any_all<F: StoreFactory>(factory: F) {
         (all_tags("red"), vec![3, 8, 10, 12, 16, 22]),
         (not(any_tag("nothing-has-this")), crate::check::ids(images)),
     ];
-    for (filter, expected) in cases {
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// Two fields of one type compared with each other, with every operator; a null URL on
@@ -694,9 +636,7 @@ pub async fn filter_field_to_field<F: StoreFactory>(factory: F) {
     filters.push(cmp_fields(Field::Status, CmpOp::Eq, Field::Status));
     filters.push(cmp_fields(Field::Status, CmpOp::Ne, Field::Status));
     check_filters(&*store, &fixture, filters).await;
-    let tenant = acme();
-    let images = images_of(&fixture, ACME);
-    let cases: Vec<(Filter, Vec<i64>)> = vec![
+    let cases = vec![
         (
             cmp_fields(Field::ModifiedOn, CmpOp::Gt, Field::CreatedOn),
             vec![3, 7, 8, 15, 17],
@@ -718,10 +658,7 @@ pub async fn filter_field_to_field<F: StoreFactory>(factory: F) {
             vec![2, 3, 5, 6, 7, 11, 12, 14, 15, 16, 17, 18, 19, 21, 23],
         ),
     ];
-    for (filter, expected) in cases {
-        let q = list().filter(filter);
-        assert_selects(&*store, &tenant, images, &q, &expected).await;
-    }
+    assert_acme_selections(&*store, &fixture, cases).await;
 }
 
 /// `and`, `or` and `not` nested (also `not not`), combined across field types.
