@@ -244,6 +244,14 @@ mod tests {
         (RateLimit::with_clock(n, clock.clone()), clock)
     }
 
+    /// Allowed, `remaining` left, the window resetting in a second.
+    fn allowed(remaining: u32) -> Decision {
+        Decision::Allowed {
+            remaining,
+            reset: 1,
+        }
+    }
+
     #[test]
     fn a_burst_of_n_passes_then_429_until_time_passes() {
         let (limit, clock) = limit(3);
@@ -252,18 +260,9 @@ mod tests {
         assert_eq!(
             seen,
             [
-                Decision::Allowed {
-                    remaining: 2,
-                    reset: 1
-                },
-                Decision::Allowed {
-                    remaining: 1,
-                    reset: 1
-                },
-                Decision::Allowed {
-                    remaining: 0,
-                    reset: 1
-                },
+                allowed(2),
+                allowed(1),
+                allowed(0),
                 Decision::Refused {
                     retry_after: 1,
                     reset: 1
@@ -271,39 +270,17 @@ mod tests {
             ]
         );
         // another tenant is unaffected
-        assert_eq!(
-            limit.check(&tenant("globex")),
-            Decision::Allowed {
-                remaining: 2,
-                reset: 1
-            }
-        );
+        assert_eq!(limit.check(&tenant("globex")), allowed(2));
         // a third of a second gives one request back
         clock.advance(Duration::from_millis(334));
-        assert_eq!(
-            limit.check(&acme),
-            Decision::Allowed {
-                remaining: 0,
-                reset: 1
-            }
-        );
+        assert_eq!(limit.check(&acme), allowed(0));
         clock.advance(Duration::from_secs(5));
-        assert_eq!(
-            limit.check(&acme),
-            Decision::Allowed {
-                remaining: 2,
-                reset: 1
-            }
-        );
+        assert_eq!(limit.check(&acme), allowed(2));
     }
 
     #[test]
     fn the_header_fields_follow_the_draft() {
-        let [(policy, q), (state, r)] = Decision::Allowed {
-            remaining: 7,
-            reset: 1,
-        }
-        .headers(NonZeroU32::MIN.saturating_add(9));
+        let [(policy, q), (state, r)] = allowed(7).headers(NonZeroU32::MIN.saturating_add(9));
         assert_eq!(policy, "ratelimit-policy");
         assert_eq!(q, "\"tenant\";q=10;w=1");
         assert_eq!(state, "ratelimit");
