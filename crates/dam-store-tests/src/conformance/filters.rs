@@ -13,6 +13,7 @@ use crate::query::{
     all_tags, and, any_tag, call, cmp, cmp_fields, datetime, int, is_in, list, not, not_null, null,
     or, status, string, ListQueryExt,
 };
+use crate::strategies::TAGS;
 use crate::StoreFactory;
 
 const INTEGER_FIELDS: [Field; 5] = [
@@ -561,33 +562,22 @@ pub async fn filter_nul_in_literals<F: StoreFactory>(factory: F) {
 /// tags, case-sensitively, with special characters.
 pub async fn filter_tags_any_all<F: StoreFactory>(factory: F) {
     let (store, fixture) = standard(&factory).await;
-    let values = [
-        "red",
-        "Red",
+    // The generators' vocabulary, and near misses of it.
+    let near_misses = [
         "RED",
         "r",
-        "sale",
-        "",
-        "%",
-        "_",
-        "'",
-        "\\",
         r"back\",
-        "50%",
         "5%",
-        "a_b",
         "aXb",
         "o'k",
-        "ünï",
         "é",
         "日本",
-        "with space",
         "globex-only",
         "red,sale",
         "[\"red\"]",
     ];
     let mut filters = Vec::new();
-    for value in values {
+    for value in TAGS.into_iter().chain(near_misses) {
         filters.push(any_tag(value));
         filters.push(all_tags(value));
     }
