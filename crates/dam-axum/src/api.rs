@@ -196,6 +196,15 @@ struct Shared {
     rate_limit: Option<RateLimit>,
 }
 
+/// A request past authentication and the rate limit.
+struct Admitted {
+    parts: Parts,
+    /// The path the client used, under the public base path.
+    instance: String,
+    tenant: TenantId,
+    charge: Charge,
+}
+
 impl Shared {
     /// The path the client used, under the public base path.
     fn instance(&self, request: &Parts) -> String {
@@ -203,9 +212,42 @@ impl Shared {
             .join(client_path(&request.extensions, &request.uri))
     }
 
-    /// Charges the request to `tenant`'s rate limit (§2: right after authentication).
-    fn charge(&self, tenant: &TenantId) -> Charge {
-        Charge::of(self.rate_limit.as_ref(), tenant)
+    /// Authenticates the request, then charges it to the tenant's rate limit (§2: right after
+    /// authentication): the admitted request, or the answer that refuses it.
+    async fn admit(&self, request: Request) -> Result<Admitted, Response> {
+        let (parts, _body) = request.into_parts();
+        let instance = self.instance(&parts);
+        let tenant = match self.resolver.resolve(&parts).await {
+            Ok(tenant) => tenant,
+            Err(refusal) => return Err(self.answer(refusal.to_problem(&self.service, &instance))),
+        };
+        let charge = Charge::of(self.rate_limit.as_ref(), &tenant);
+        if let Some(retry_after) = charge.refused_for() {
+            return Err(self.too_many_requests(charge, &instance, retry_after));
+        }
+        Ok(Admitted {
+            parts,
+            instance,
+            tenant,
+            charge,
+        })
+    }
+
+    /// Admits the request ([`Shared::admit`]) and answers it with `operation`'s response or
+    /// its problem, stamped with the request's charge.
+    async fn serve(
+        &self,
+        request: Request,
+        operation: impl AsyncFnOnce(&Admitted) -> Result<Response, ProblemDetails>,
+    ) -> Response {
+        let admitted = match self.admit(request).await {
+            Ok(admitted) => admitted,
+            Err(refused) => return refused,
+        };
+        let result = operation(&admitted).await;
+        admitted
+            .charge
+            .stamp(result.unwrap_or_else(|problem| self.answer(problem)))
     }
 
     /// The 429 of a charge past the limit, with `Retry-After` and the limit's fields.
@@ -247,26 +289,16 @@ impl Shared {
     security(("apiKey" = []))
 )]
 async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, _body) = request.into_parts();
-    let instance = api.instance(&parts);
-    let tenant = match api.resolver.resolve(&parts).await {
-        Ok(tenant) => tenant,
-        Err(refusal) => return api.answer(refusal.to_problem(&api.service, &instance)),
-    };
-    let charge = api.charge(&tenant);
-    if let Some(retry_after) = charge.refused_for() {
-        return api.too_many_requests(charge, &instance, retry_after);
-    }
-    charge.stamp(
-        match api
-            .service
-            .list_images_for_tenant(&tenant, parts.uri.query(), &instance)
-            .await
-        {
-            Ok(page) => json(&page, &api.service.config().problem_type_base, &instance),
-            Err(problem) => api.answer(problem),
-        },
-    )
+    api.serve(request, async |admitted| {
+        let (tenant, instance) = (&admitted.tenant, &admitted.instance);
+        let query = admitted.parts.uri.query();
+        let service = &api.service;
+        let page = service
+            .list_images_for_tenant(tenant, query, instance)
+            .await?;
+        Ok(json(&page, &service.config().problem_type_base, instance))
+    })
+    .await
 }
 
 /// `DELETE /image/{id}`; the id is the raw last segment, not percent-decoded.
@@ -282,28 +314,19 @@ async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Respon
     security(("apiKey" = []))
 )]
 async fn delete_image(State(api): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, _body) = request.into_parts();
-    let instance = api.instance(&parts);
-    let tenant = match api.resolver.resolve(&parts).await {
-        Ok(tenant) => tenant,
-        Err(refusal) => return api.answer(refusal.to_problem(&api.service, &instance)),
-    };
-    let charge = api.charge(&tenant);
-    if let Some(retry_after) = charge.refused_for() {
-        return api.too_many_requests(charge, &instance, retry_after);
-    }
-    // The route is `/image/{id}`: the id is the one segment after the last `/`.
-    let raw_id = parts.uri.path().rsplit('/').next().unwrap_or_default();
-    charge.stamp(
-        match api
-            .service
-            .delete_image_for_tenant(&tenant, raw_id, &instance)
-            .await
-        {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(problem) => api.answer(problem),
-        },
-    )
+    api.serve(request, async |admitted| {
+        // The route is `/image/{id}`: the id is the one segment after the last `/`.
+        let raw_id = admitted.parts.uri.path().rsplit('/').next();
+        api.service
+            .delete_image_for_tenant(
+                &admitted.tenant,
+                raw_id.unwrap_or_default(),
+                &admitted.instance,
+            )
+            .await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+    .await
 }
 
 async fn list_method_not_allowed(State(api): State<Arc<Shared>>, request: Request) -> Response {
