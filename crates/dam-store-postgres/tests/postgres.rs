@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{admin, config, database_url, unique_schema, TestStore, TestStoreExt};
+use common::{admin, config, database_url, unique_schema, Schema, TestStore, TestStoreExt};
 use dam_core::query::{Filter, Instant as At, Value};
 use dam_core::store::{
     CmpOp, Field, ImageStore, KeyStore, ListQuery, Quantifier, SeedStore, SortKey, StoreError,
@@ -137,7 +137,10 @@ async fn a_version_1_database_migrates_keeping_its_rows() {
         return;
     };
     let schema = unique_schema();
-    let _cleanup = Cleanup(url.clone(), schema.clone());
+    let _cleanup = Schema {
+        url: url.clone(),
+        name: schema.clone(),
+    };
     PostgresStore::migrate_to_version(&config(&url, &schema), 1)
         .await
         .unwrap();
