@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A value that does not satisfy its type's rules.
@@ -357,18 +357,67 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS`, written digit by digit: every list answer writes two timestamps
+    /// an image, and a general-purpose formatter (chrono's `format`) costs several times this.
+    /// The year is within 0001–9999 by construction, so it always takes four digits.
+    fn text(self) -> [u8; 19] {
+        let days = self.0.div_euclid(86_400);
+        let second_of_day = self.0.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let mut out = *b"0000-00-00T00:00:00";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                // `value` is non-negative and below 10^width here.
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, second_of_day / 3600);
+        put(14, 2, second_of_day / 60 % 60);
+        put(17, 2, second_of_day % 60);
+        out
+    }
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match DateTime::from_timestamp(self.0, 0) {
-            Some(dt) => write!(f, "{}", dt.format(Self::FORMAT)),
-            None => write!(f, "{}", self.0),
-        }
+        let text = self.text();
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let text = self.text();
+        match std::str::from_utf8(&text) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => Err(serde::ser::Error::custom("timestamp text")),
+        }
     }
 }
 
@@ -494,6 +543,43 @@ mod tests {
         );
         image.tags = vec!["red".into()];
         image
+    }
+
+    proptest::proptest! {
+        /// The digit-by-digit text is chrono's `%Y-%m-%dT%H:%M:%S` over the whole range, and
+        /// parses back to the same instant.
+        #[test]
+        fn timestamp_text_is_chronos_and_round_trips(
+            seconds in Timestamp::MIN..=Timestamp::MAX,
+        ) {
+            let t = Timestamp::from_unix_seconds(seconds).unwrap();
+            let chrono_text = chrono::DateTime::from_timestamp(seconds, 0)
+                .unwrap()
+                .format(Timestamp::FORMAT)
+                .to_string();
+            proptest::prop_assert_eq!(t.to_string(), chrono_text.clone());
+            proptest::prop_assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{chrono_text}\"")
+            );
+            proptest::prop_assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn timestamp_text_at_the_edges_of_the_range_and_of_leap_years() {
+        for text in [
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59",
+            "1969-12-31T23:59:59",
+            "1970-01-01T00:00:00",
+            "2000-02-29T12:00:00",
+            "1900-02-28T23:59:59",
+            "1900-03-01T00:00:00",
+            "2024-12-31T23:59:59",
+        ] {
+            assert_eq!(Timestamp::parse(text).unwrap().to_string(), text);
+        }
     }
 
     #[test]
