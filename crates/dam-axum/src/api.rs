@@ -276,6 +276,11 @@ impl Shared {
     }
 }
 
+/// A list body's bytes besides its items (`@count`, `@nextLink` with its token), and per item
+/// (fifteen fields, two timestamps, a few tags and URLs): the first guess of the buffer.
+const LIST_BODY_BASE: usize = 512;
+const LIST_BODY_PER_ITEM: usize = 512;
+
 /// `GET /image`.
 #[utoipa::path(
     get,
@@ -296,7 +301,12 @@ async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Respon
         let page = service
             .list_images_for_tenant(tenant, query, instance)
             .await?;
-        Ok(json(&page, &service.config().problem_type_base, instance))
+        Ok(json(
+            &page,
+            LIST_BODY_BASE + LIST_BODY_PER_ITEM * page.items.len(),
+            &service.config().problem_type_base,
+            instance,
+        ))
     })
     .await
 }

@@ -131,9 +131,17 @@ impl IntoResponse for ProblemResponse {
     }
 }
 
-/// A 200 `application/json` response, or a 500 problem if the body cannot be serialized.
-pub(crate) fn json<T: Serialize>(body: &T, type_base: &str, instance: &str) -> Response {
-    match serde_json::to_vec(body) {
+/// A 200 `application/json` response, or a 500 problem if the body cannot be serialized. The
+/// body is written once into a buffer of `capacity` bytes (an estimate: a good one spares the
+/// copies of a growing buffer), which becomes the response's body as it is.
+pub(crate) fn json<T: Serialize>(
+    body: &T,
+    capacity: usize,
+    type_base: &str,
+    instance: &str,
+) -> Response {
+    let mut bytes = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut bytes, body).map(|()| bytes) {
         Ok(bytes) => (
             [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             bytes,
