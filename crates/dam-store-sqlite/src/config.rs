@@ -23,6 +23,12 @@ pub struct SqliteOptions {
     /// [`dam_core::store::StoreError::Backend`] (default 5 s), so a burst of requests past the
     /// pool's size gets an answer instead of a queue without end.
     pub acquire_timeout: Duration,
+    /// How long the owner of an API key, once found, is remembered (default 1 s; zero turns
+    /// the cache off): a request with a key seen within that time goes once to a blocking
+    /// thread instead of twice. At most 1024 keys are kept, and only keys that have an owner.
+    /// The owner of a key never changes; a key removed by another process (or by hand) is
+    /// still accepted here for at most this long.
+    pub key_cache_ttl: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -31,6 +37,7 @@ impl Default for SqliteOptions {
             readers: 4,
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(5),
+            key_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -45,6 +52,12 @@ impl SqliteOptions {
     /// Sets [`SqliteOptions::acquire_timeout`].
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Sets [`SqliteOptions::key_cache_ttl`].
+    pub fn key_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.key_cache_ttl = ttl;
         self
     }
 

@@ -4,6 +4,7 @@
 //! read, so no other writer — in this process or another — can come between a check and the
 //! change it guards.
 
+mod key_cache;
 mod pool;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use crate::error::{AdapterError, OpError};
 use crate::row::{invalid, query_images};
 use crate::schema;
 use crate::sql::{self, ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
+use key_cache::KeyCache;
 use pool::{Pool, Source};
 
 /// The SQLite store. Cheap to share as `Arc<SqliteStore>`; every method is tenant-scoped.
@@ -31,6 +33,8 @@ pub struct SqliteStore {
     readers: Arc<Pool>,
     /// Inserts and deletes so far, to refresh the planner's statistics now and then.
     writes: AtomicU64,
+    /// Key digests and their owners, found lately.
+    keys: KeyCache,
 }
 
 /// Inserts and deletes between two refreshes of the planner's statistics (a store that starts
@@ -79,6 +83,7 @@ impl SqliteStore {
             writer: Arc::new(writer),
             readers: Arc::new(readers),
             writes: AtomicU64::new(0),
+            keys: KeyCache::new(options.key_cache_ttl),
         })
     }
 
@@ -96,6 +101,7 @@ impl SqliteStore {
             writer: Arc::clone(&pool),
             readers: pool,
             writes: AtomicU64::new(0),
+            keys: KeyCache::new(options.key_cache_ttl),
         })
     }
 
@@ -192,10 +198,12 @@ impl ImageStore for SqliteStore {
 impl SeedStore for SqliteStore {
     async fn load_fixture(&self, fixture: &Fixture) -> Result<(), StoreError> {
         let fixture = fixture.clone();
-        Ok(self
+        let loaded = self
             .writer
             .run(move |conn| load_fixture(conn, &fixture))
-            .await?)
+            .await;
+        self.keys.clear();
+        Ok(loaded?)
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -206,11 +214,18 @@ impl SeedStore for SqliteStore {
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn tenant_for_key(&self, digest: &KeyDigest) -> Result<Option<TenantId>, StoreError> {
+        if let Some(tenant) = self.keys.get(digest) {
+            return Ok(Some(tenant));
+        }
         let digest = *digest;
-        Ok(self
+        let owner = self
             .readers
             .run(move |conn| tenant_for_key(conn, &digest))
-            .await?)
+            .await?;
+        if let Some(tenant) = &owner {
+            self.keys.put(digest, tenant.clone());
+        }
+        Ok(owner)
     }
 }
 

@@ -373,3 +373,35 @@ async fn two_stores_on_one_file_delete_atomically() {
     }
     assert_eq!(ids(&b).await, vec![3]);
 }
+
+/// The key cache: a key removed behind the store's back (another process, by hand) is still
+/// honoured for at most the cache's time to live, then refused; with the cache off, at once.
+#[tokio::test]
+async fn a_removed_key_is_refused_once_the_key_cache_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let ttl = Duration::from_millis(300);
+    let store = seeded(&db(&dir), SqliteOptions::default().key_cache_ttl(ttl)).await;
+    let uncached = SqliteStore::open_with(
+        db(&dir),
+        SqliteOptions::default().key_cache_ttl(Duration::ZERO),
+    )
+    .unwrap();
+    let k = KeyDigest::of("k");
+    assert_eq!(store.tenant_for_key(&k).await.unwrap(), Some(tenant("t")));
+    assert_eq!(
+        uncached.tenant_for_key(&k).await.unwrap(),
+        Some(tenant("t"))
+    );
+    let removed = Instant::now();
+    Connection::open(db(&dir))
+        .unwrap()
+        .execute("DELETE FROM api_keys", [])
+        .unwrap();
+    assert_eq!(uncached.tenant_for_key(&k).await.unwrap(), None);
+    let cached = store.tenant_for_key(&k).await.unwrap();
+    if removed.elapsed() < ttl {
+        assert_eq!(cached, Some(tenant("t")), "still cached");
+    }
+    tokio::time::sleep(ttl).await;
+    assert_eq!(store.tenant_for_key(&k).await.unwrap(), None, "expired");
+}
