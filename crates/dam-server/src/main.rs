@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use dam_server::Cli;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// mimalloc rather than the system allocator: see the dependency's note in Cargo.toml. Only
+/// the binary chooses; a service that links the library crates keeps its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // Parsed first: a usage error exits with clap's message and code 2.
