@@ -48,6 +48,17 @@ async fn seeded(path: &Path, options: SqliteOptions) -> Arc<SqliteStore> {
     Arc::new(store)
 }
 
+/// A seeded store ([`seeded`]) in a new temporary directory: the directory (removed when
+/// dropped), the database file and the store.
+async fn seeded_in_temp_dir(
+    options: SqliteOptions,
+) -> (tempfile::TempDir, PathBuf, Arc<SqliteStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db(&dir);
+    let store = seeded(&path, options).await;
+    (dir, path, store)
+}
+
 /// Keys served by a healthy store of their own, so a fault of the image tables is reached.
 async fn healthy_keys() -> Arc<SqliteStore> {
     let keys = SqliteStore::open_in_memory().unwrap();
@@ -66,9 +77,7 @@ fn tamper(path: &Path, sql: &str) {
 #[tokio::test]
 async fn dropped_tables_give_clean_500s_and_clean_logs() {
     let (logs, _guard) = Logs::capture("trace");
-    let dir = tempfile::tempdir().unwrap();
-    let path = db(&dir);
-    let store = seeded(&path, SqliteOptions::default()).await;
+    let (_dir, path, store) = seeded_in_temp_dir(SqliteOptions::default()).await;
     let service = ImageService::new(store.clone(), healthy_keys().await);
     // Healthy first: the list works.
     let page = service
@@ -109,10 +118,8 @@ async fn dropped_tables_give_clean_500s_and_clean_logs() {
 #[tokio::test]
 async fn a_lock_held_past_the_busy_timeout_gives_a_clean_500_and_clean_logs() {
     let (logs, _guard) = Logs::capture("trace");
-    let dir = tempfile::tempdir().unwrap();
-    let path = db(&dir);
-    let options = SqliteOptions::default().busy_timeout(Duration::from_millis(100));
-    let store = seeded(&path, options).await;
+    let (_dir, path, store) =
+        seeded_in_temp_dir(SqliteOptions::default().busy_timeout(Duration::from_millis(100))).await;
     let service = ImageService::new(store.clone(), store);
     let held = Connection::open(&path).unwrap();
     held.execute_batch("BEGIN IMMEDIATE; UPDATE meta SET value = value;")
@@ -130,9 +137,7 @@ async fn a_lock_held_past_the_busy_timeout_gives_a_clean_500_and_clean_logs() {
 #[tokio::test]
 async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
     let (logs, _guard) = Logs::capture("trace");
-    let dir = tempfile::tempdir().unwrap();
-    let path = db(&dir);
-    let store = seeded(&path, SqliteOptions::default()).await;
+    let (_dir, path, store) = seeded_in_temp_dir(SqliteOptions::default()).await;
     let service = ImageService::new(store.clone(), store);
     // A value the domain refuses, written behind the adapter's back.
     tamper(
@@ -145,10 +150,8 @@ async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
 #[tokio::test]
 async fn a_file_gone_under_a_running_store_gives_a_clean_500_and_clean_logs() {
     let (logs, _guard) = Logs::capture("trace");
-    let dir = tempfile::tempdir().unwrap();
-    let path = db(&dir);
     // Loading writes through the writer only: no reader connection is open yet.
-    let store = seeded(&path, SqliteOptions::default()).await;
+    let (dir, path, store) = seeded_in_temp_dir(SqliteOptions::default()).await;
     let service = ImageService::new(store, healthy_keys().await);
     // An operator (or a cleanup job) removes the directory under the running store; readers,
     // opened on demand, now fail to open the file.
