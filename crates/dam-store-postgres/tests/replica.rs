@@ -131,6 +131,17 @@ async fn back_in_rotation(store: &TestStore, replica_lists: u64, ids: &[i64]) {
     );
 }
 
+/// Runs `test` with the primary's and the standby's URLs on a runtime of its own, one test
+/// at a time (they share the standby); nothing (said) without a standby.
+fn with_standby(test: impl AsyncFnOnce(String, String)) {
+    let _turn = turn();
+    runtime().block_on(async {
+        if let Some((url, replica)) = replica_urls().await {
+            test(url, replica).await;
+        }
+    });
+}
+
 /// A store with the standby as replica, quick health checks, and `fixture(count)` loaded;
 /// returns once the standby is in rotation.
 async fn store_with_replica(
@@ -150,12 +161,7 @@ async fn store_with_replica(
 
 #[test]
 fn delete_then_list_through_the_replica_is_never_stale() {
-    let _turn = turn();
-    let runtime = runtime();
-    runtime.block_on(async {
-        let Some((url, replica)) = replica_urls().await else {
-            return;
-        };
+    with_standby(async |url, replica| {
         let writer = store_with_replica(&url, &replica, 100, |c| c).await;
         // A second store on the same schema, as another server process would be.
         let reader = common::connect(
@@ -237,12 +243,7 @@ fn pg_ctlcluster(action: &str) -> bool {
 
 #[test]
 fn a_stopped_standby_sends_reads_to_the_primary_without_error_and_comes_back() {
-    let _turn = turn();
-    let runtime = runtime();
-    runtime.block_on(async {
-        let Some((url, replica)) = replica_urls().await else {
-            return;
-        };
+    with_standby(async |url, replica| {
         let store = store_with_replica(&url, &replica, 40, |c| c).await;
         assert!(!finds(&store, 999).await);
         let before = store.replica_stats();
@@ -322,12 +323,7 @@ impl Drop for PausedReplay {
 
 #[test]
 fn a_paused_replay_sends_reads_to_the_primary_and_writes_do_not_hang() {
-    let _turn = turn();
-    let runtime = runtime();
-    runtime.block_on(async {
-        let Some((url, replica)) = replica_urls().await else {
-            return;
-        };
+    with_standby(async |url, replica| {
         // The whole operation is bounded by 5 s: a write that waited on the paused standby
         // past it would fail with a backend error, not answer Ok.
         let store = store_with_replica(&url, &replica, 40, |c| {
