@@ -1,19 +1,14 @@
 //! Operating the server (§9.1, §9.2, §9.5) end to end over TCP: the probes and `/metrics`
 //! (no key, GET/HEAD only, under the base path too), a scrape parsed after real requests,
-//! request ids (kept, made up, unique across servers) and in every log line of a request.
+//! request ids (kept, made up, unique across servers); in every log line of a request:
+//! `request_log.rs`.
 
 mod support;
-
-use std::sync::Arc;
-
 use dam_axum::BasePath;
-use dam_core::store::{MockImageStore, SeedStore, StoreError};
-use dam_core::{Fixture, ImageService, ServiceConfig};
+use dam_core::ServiceConfig;
 use dam_server::AppConfig;
-use dam_store_memory::MemoryStore;
-use dam_store_tests::logs::Logs;
 use dam_store_tests::scrape::Scrape;
-use support::{request_with, Backend, Reply, Scratch, TestServer, ACME_KEY, FIXTURE};
+use support::{request_with, Backend, Reply, TestServer, ACME_KEY};
 
 const PROMETHEUS: &str = "text/plain; version=0.0.4";
 
@@ -267,60 +262,4 @@ async fn request_ids_differ_across_two_server_instances() {
     assert_eq!(distinct.len(), ids.len(), "{ids:?}");
     first.stop().await;
     second.stop().await;
-}
-
-/// A store whose every list fails, beside a memory store that knows the keys.
-async fn failing_service() -> ImageService {
-    let keys = Arc::new(MemoryStore::new());
-    keys.load_fixture(&Fixture::from_json(FIXTURE).expect("fixture"))
-        .await
-        .expect("load");
-    let mut images = MockImageStore::new();
-    images
-        .expect_list()
-        .returning(|_, _| Err(StoreError::backend("mock", "the disk is on fire")));
-    ImageService::new(Arc::new(images), keys)
-}
-
-// Current-thread: the server's tasks log on this thread, where the capture is.
-#[tokio::test]
-async fn every_log_line_of_a_request_names_its_id() {
-    let (logs, _guard) = Logs::capture("info");
-    let server = TestServer::serve(
-        failing_service().await,
-        AppConfig::default(),
-        Scratch::new("logs"),
-    )
-    .await;
-    let headers = [
-        ("X-API-KEY", ACME_KEY.as_bytes()),
-        ("X-Request-Id", b"trace-me-42".as_slice()),
-    ];
-    let reply = request_with(server.addr, "GET", "/image", &headers).await;
-    reply.problem(500, "internal", "Internal Server Error", "/image");
-    assert_eq!(request_id(&reply), "trace-me-42");
-    let other = server.get("/livez", None).await;
-    let other_id = request_id(&other);
-    server.stop().await;
-
-    let text = logs.text();
-    let failure: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("the disk is on fire"))
-        .collect();
-    assert!(!failure.is_empty(), "the cause is logged:\n{text}");
-    let ours: Vec<&str> = text.lines().filter(|l| l.contains("trace-me-42")).collect();
-    assert!(ours.len() >= 2, "the failure and the request line:\n{text}");
-    for line in text.lines().filter(|l| l.contains("path=/image")) {
-        assert!(line.contains("request_id=trace-me-42"), "{line}");
-    }
-    for line in failure {
-        assert!(line.contains("request_id=trace-me-42"), "{line}");
-    }
-    assert!(
-        text.lines()
-            .any(|l| l.contains("path=/livez") && l.contains(&format!("request_id={other_id}"))),
-        "{text}"
-    );
-    assert!(!text.contains(ACME_KEY), "no key in the logs");
 }
