@@ -4,6 +4,7 @@
 //! `request_log.rs`.
 
 mod support;
+
 use dam_axum::BasePath;
 use dam_core::ServiceConfig;
 use dam_server::AppConfig;
