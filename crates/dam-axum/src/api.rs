@@ -302,7 +302,7 @@ async fn list_images(State(api): State<Arc<Shared>>, request: Request) -> Respon
             .list_images_for_tenant(tenant, query, instance)
             .await?;
         Ok(json(
-            &page,
+            |out| page.write_json(out),
             LIST_BODY_BASE + LIST_BODY_PER_ITEM * page.items.len(),
             &service.config().problem_type_base,
             instance,

@@ -5,7 +5,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dam_core::{ProblemDetails, ProblemKind, PROBLEM_CONTENT_TYPE};
-use serde::Serialize;
 
 /// The detail of a 500, the same whatever went wrong.
 pub(crate) const INTERNAL_DETAIL: &str =
@@ -131,17 +130,17 @@ impl IntoResponse for ProblemResponse {
     }
 }
 
-/// A 200 `application/json` response, or a 500 problem if the body cannot be serialized. The
-/// body is written once into a buffer of `capacity` bytes (an estimate: a good one spares the
-/// copies of a growing buffer), which becomes the response's body as it is.
-pub(crate) fn json<T: Serialize>(
-    body: &T,
+/// A 200 `application/json` response whose body `write` writes, or a 500 problem if it cannot.
+/// The body is written once into a buffer of `capacity` bytes (an estimate: a good one spares
+/// the copies of a growing buffer), which becomes the response's body as it is.
+pub(crate) fn json(
+    write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
     capacity: usize,
     type_base: &str,
     instance: &str,
 ) -> Response {
     let mut bytes = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut bytes, body).map(|()| bytes) {
+    match write(&mut bytes).map(|()| bytes) {
         Ok(bytes) => (
             [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             bytes,

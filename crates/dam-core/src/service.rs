@@ -43,6 +43,42 @@ pub struct ListResponse {
     pub next_link: Option<String>,
 }
 
+impl ListResponse {
+    /// The JSON body — the same bytes as `serde_json::to_vec(self)` — appended to `out`, with
+    /// each image's field names written as constants rather than escaped anew: what a list
+    /// answer spends most of its time on, after the store.
+    ///
+    /// ```
+    /// use dam_core::ListResponse;
+    /// let page = ListResponse { items: Vec::new(), count: Some(0), next_link: None };
+    /// let mut body = Vec::new();
+    /// page.write_json(&mut body).unwrap();
+    /// assert_eq!(body, serde_json::to_vec(&page).unwrap());
+    /// ```
+    ///
+    /// Errors: none in practice (writing to a `Vec` does not fail); serde_json's error type.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(b"{\"items\":[");
+        for (i, image) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            image.write_json(out)?;
+        }
+        out.push(b']');
+        if let Some(count) = self.count {
+            out.extend_from_slice(b",\"@count\":");
+            serde_json::to_writer(&mut *out, &count)?;
+        }
+        if let Some(link) = &self.next_link {
+            out.extend_from_slice(b",\"@nextLink\":");
+            serde_json::to_writer(&mut *out, link)?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
 /// The DAM image API over any store.
 ///
 /// ```
