@@ -366,19 +366,19 @@ impl Timestamp {
         let second_of_day = self.0.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
         let mut out = *b"0000-00-00T00:00:00";
-        let mut put = |at: usize, width: usize, mut value: i64| {
-            for i in (at..at + width).rev() {
-                // `value` is non-negative and below 10^width here.
-                out[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
+        // Two digits at a time (years are 1–9999: two pairs).
+        let mut put = |at: usize, value: i64| {
+            let value = value.rem_euclid(100) as u8;
+            out[at] = b'0' + value / 10;
+            out[at + 1] = b'0' + value % 10;
         };
-        put(0, 4, year);
-        put(5, 2, month);
-        put(8, 2, day);
-        put(11, 2, second_of_day / 3600);
-        put(14, 2, second_of_day / 60 % 60);
-        put(17, 2, second_of_day % 60);
+        put(0, year / 100);
+        put(2, year);
+        put(5, month);
+        put(8, day);
+        put(11, second_of_day / 3600);
+        put(14, second_of_day / 60 % 60);
+        put(17, second_of_day % 60);
         out
     }
 }
