@@ -358,8 +358,9 @@ impl Timestamp {
 }
 
 impl Timestamp {
-    /// `YYYY-MM-DDTHH:MM:SS`, written digit by digit: every list answer writes two timestamps
-    /// an image, and a general-purpose formatter (chrono's `format`) costs several times this.
+    /// `YYYY-MM-DDTHH:MM:SS`, written two digits at a time: every list answer writes two
+    /// timestamps an image, and a general-purpose formatter (chrono's `format`) costs several
+    /// times this.
     /// The year is within 0001–9999 by construction, so it always takes four digits.
     fn text(self) -> [u8; 19] {
         let days = self.0.div_euclid(86_400);
