@@ -32,6 +32,10 @@ pub(crate) enum AdapterError {
         #[source]
         source: ValueError,
     },
+    /// A stored `tags` column is neither NULL nor a JSON array of strings: the file was
+    /// altered outside the adapter.
+    #[error("stored column tags holds an invalid value")]
+    InvalidTags,
     /// Every id up to `i64::MAX` has been handed out.
     #[error("image ids are exhausted")]
     IdsExhausted,

@@ -1,8 +1,6 @@
 //! Rows to domain values. A stored value that breaks a domain rule is corrupt data (the file
 //! was altered outside the adapter): a backend error, never a panic.
 
-use std::collections::HashMap;
-
 use dam_core::{FileType, Image, ImageId, ImageStatus, Reference, Timestamp, ValueError};
 use rusqlite::{Connection, Row};
 
@@ -12,7 +10,7 @@ pub(crate) fn invalid(column: &'static str) -> impl FnOnce(ValueError) -> Adapte
     move |source| AdapterError::InvalidRow { column, source }
 }
 
-/// An image from a row of [`crate::sql::IMAGE_COLUMNS`], without its tags. A value that breaks the
+/// An image from a row of [`crate::sql::IMAGE_COLUMNS`]. A value that breaks the
 /// domain's rules is an error (the file was altered outside the adapter), never a panic.
 pub(crate) fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
     let id = ImageId::new(row.get(0)?).map_err(invalid("id"))?;
@@ -29,7 +27,7 @@ pub(crate) fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
         num_links: row.get(4)?,
         created_on,
         modified_on,
-        tags: Vec::new(),
+        tags: read_tags(row, 14)?,
         original_url: row.get(7)?,
         thumbnail_url: row.get(8)?,
         thumbnail_medium_url: row.get(9)?,
@@ -40,32 +38,27 @@ pub(crate) fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
     })
 }
 
-/// Fills in the tags of `images` with one statement, in their stored order.
-pub(crate) fn attach_tags(conn: &Connection, images: &mut [Image]) -> Result<(), AdapterError> {
-    if images.is_empty() {
-        return Ok(());
+/// The tags of an image from the `tags` column: NULL when it has none, else a JSON array of
+/// strings. Anything else is corrupt data: an error, never a panic.
+fn read_tags(row: &Row<'_>, index: usize) -> Result<Vec<String>, AdapterError> {
+    match row.get_ref(index)?.as_str_or_null() {
+        Ok(None) => Ok(Vec::new()),
+        Ok(Some(json)) => serde_json::from_str(json).map_err(|_| AdapterError::InvalidTags),
+        Err(_) => Err(AdapterError::InvalidTags),
     }
-    // The ids travel as one JSON array of integers, so one cached statement serves every page.
-    let ids: Vec<String> = images.iter().map(|im| im.id.get().to_string()).collect();
-    let ids = format!("[{}]", ids.join(","));
-    let mut stmt = conn.prepare_cached(
-        "SELECT image_id, tag FROM image_tags \
-         WHERE image_id IN (SELECT value FROM json_each(?)) ORDER BY image_id, position",
-    )?;
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut rows = stmt.query([ids])?;
-    while let Some(row) = rows.next()? {
-        tags.entry(row.get(0)?).or_default().push(row.get(1)?);
-    }
-    for image in images {
-        if let Some(list) = tags.remove(&image.id.get()) {
-            image.tags = list;
-        }
-    }
-    Ok(())
 }
 
-/// Runs a page or lookup statement and reads its images, tags included.
+/// The `tags` column of an image: NULL when it has none, else its tags as a JSON array.
+pub(crate) fn tags_column(tags: &[String]) -> Option<String> {
+    if tags.is_empty() {
+        None
+    } else {
+        // Serializing strings cannot fail.
+        serde_json::to_string(tags).ok()
+    }
+}
+
+/// Runs a page or lookup statement (of [`crate::sql::IMAGE_COLUMNS`]) and reads its images.
 pub(crate) fn query_images(
     conn: &Connection,
     sql: &str,
@@ -77,6 +70,5 @@ pub(crate) fn query_images(
     while let Some(row) = rows.next()? {
         images.push(read_image(row)?);
     }
-    attach_tags(conn, &mut images)?;
     Ok(images)
 }

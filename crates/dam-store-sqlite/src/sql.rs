@@ -14,7 +14,8 @@ use rusqlite::types::Value as SqlValue;
 pub(crate) const IMAGE_COLUMNS: &str = "images.id, images.reference, images.file_type, \
      images.status, images.num_links, images.created_on, images.modified_on, \
      images.original_url, images.thumbnail_url, images.thumbnail_medium_url, \
-     images.thumbnail_preview_url, images.width, images.height, images.size_in_bytes";
+     images.thumbnail_preview_url, images.width, images.height, images.size_in_bytes, \
+     images.tags";
 
 /// The restriction of a statement to one tenant's images; binds the tenant name.
 pub(crate) const TENANT_SCOPE: &str =

@@ -21,7 +21,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transact
 
 use crate::config::SqliteOptions;
 use crate::error::{AdapterError, OpError};
-use crate::row::{invalid, query_images};
+use crate::row::{invalid, query_images, tags_column};
 use crate::schema;
 use crate::sql::{self, ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
 use key_cache::KeyCache;
@@ -292,7 +292,8 @@ fn reference_conflict(tenant: &str, reference: &Reference) -> StoreError {
     ))
 }
 
-/// Writes an image (and its tags) under `id`.
+/// Writes an image under `id`, its tags both in its `tags` column (read with it) and in
+/// `image_tags` (which filters search).
 fn write_image(
     conn: &Connection,
     tenant_id: i64,
@@ -302,7 +303,7 @@ fn write_image(
     conn.prepare_cached(
         "INSERT INTO images (id, tenant_id, reference, file_type, status, num_links, created_on, \
          modified_on, original_url, thumbnail_url, thumbnail_medium_url, thumbnail_preview_url, \
-         width, height, size_in_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         width, height, size_in_bytes, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         id,
@@ -320,6 +321,7 @@ fn write_image(
         image.width,
         image.height,
         image.size_in_bytes,
+        tags_column(&image.tags),
     ])?;
     let mut stmt =
         conn.prepare_cached("INSERT INTO image_tags (image_id, position, tag) VALUES (?, ?, ?)")?;

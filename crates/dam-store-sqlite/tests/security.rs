@@ -148,6 +148,21 @@ async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
 }
 
 #[tokio::test]
+async fn a_corrupt_tags_column_gives_a_clean_500_and_clean_logs() {
+    // Not JSON, JSON that is not an array of strings, and a value of the wrong type.
+    for value in ["'red'", "'[\"red\", 7]'", "'{}'", "x'00ff'", "42"] {
+        let (logs, _guard) = Logs::capture("trace");
+        let (_dir, path, store) = seeded_in_temp_dir(SqliteOptions::default()).await;
+        let service = ImageService::new(store.clone(), store);
+        tamper(
+            &path,
+            &format!("UPDATE images SET tags = {value} WHERE id = 3;"),
+        );
+        fails_safely(&service, Ask::List(None), &logs, &path).await;
+    }
+}
+
+#[tokio::test]
 async fn a_file_gone_under_a_running_store_gives_a_clean_500_and_clean_logs() {
     let (logs, _guard) = Logs::capture("trace");
     // Loading writes through the writer only: no reader connection is open yet.

@@ -130,19 +130,34 @@ fn has_index(conn: &Connection, name: &str) -> bool {
 #[tokio::test]
 async fn a_version_1_file_is_upgraded_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    drop(seeded(&db(&dir), SqliteOptions::default()).await);
-    // Version 2 only adds the newest-first index: without it (and its statistics), the file
-    // is a version 1 file.
+    let before = seeded(&db(&dir), SqliteOptions::default()).await;
+    let listed = before
+        .list(&tenant("t"), &ListQuery::default())
+        .await
+        .unwrap()
+        .items;
+    drop(before);
+    // Version 2 only adds the newest-first index, version 3 the `tags` column: without them
+    // (and the index's statistics), the file is a version 1 file.
     let conn = Connection::open(db(&dir)).unwrap();
     conn.execute_batch(
         "DROP INDEX images_by_created_on_desc; DROP TABLE IF EXISTS sqlite_stat1; \
-         PRAGMA user_version = 1;",
+         ALTER TABLE images DROP COLUMN tags; PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(conn);
 
     let store = SqliteStore::open(db(&dir)).unwrap();
     assert_eq!(ids(&store).await, vec![1, 2, 3, 4, 5]);
+    // The upgrade copied each image's tags, in their order, into the new column.
+    let upgraded = store
+        .list(&tenant("t"), &ListQuery::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(upgraded, listed);
+    assert_eq!(upgraded[0].tags, ["red", "blue"]);
+    assert!(upgraded[1].tags.is_empty());
     let conn = Connection::open(db(&dir)).unwrap();
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
