@@ -465,6 +465,21 @@ pub struct Image {
     pub size_in_bytes: i64,
 }
 
+/// Appends `text` as a JSON string, the same bytes as serde_json writes: most text needs no
+/// escape (no control character, quote or backslash) and is copied whole; the rest goes
+/// through serde_json.
+fn write_json_str(out: &mut Vec<u8>, text: &str) -> serde_json::Result<()> {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(out, text)
+    }
+}
+
 impl Image {
     /// Appends the image's JSON — the same bytes as `serde_json::to_vec(self)` — to `out`,
     /// field names written as the constants they are (serde escapes each name of each image
@@ -478,9 +493,9 @@ impl Image {
         out.extend_from_slice(b"{\"id\":");
         serde_json::to_writer(&mut *out, &self.id.get())?;
         out.extend_from_slice(b",\"reference\":");
-        serde_json::to_writer(&mut *out, self.reference.as_str())?;
+        write_json_str(out, self.reference.as_str())?;
         out.extend_from_slice(b",\"fileType\":");
-        serde_json::to_writer(&mut *out, self.file_type.as_str())?;
+        write_json_str(out, self.file_type.as_str())?;
         out.extend_from_slice(b",\"status\":\"");
         out.extend_from_slice(self.status.code().as_bytes());
         out.extend_from_slice(b"\",\"numLinks\":");
@@ -489,8 +504,14 @@ impl Image {
         timestamp(out, self.created_on);
         out.extend_from_slice(b",\"modifiedOn\":");
         timestamp(out, self.modified_on);
-        out.extend_from_slice(b",\"tags\":");
-        serde_json::to_writer(&mut *out, &self.tags)?;
+        out.extend_from_slice(b",\"tags\":[");
+        for (i, tag) in self.tags.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json_str(out, tag)?;
+        }
+        out.push(b']');
         for (name, url) in [
             (&b",\"originalUrl\":"[..], &self.original_url),
             (b",\"thumbnailUrl\":", &self.thumbnail_url),
@@ -498,7 +519,10 @@ impl Image {
             (b",\"thumbnailPreviewUrl\":", &self.thumbnail_preview_url),
         ] {
             out.extend_from_slice(name);
-            serde_json::to_writer(&mut *out, url)?;
+            match url {
+                Some(url) => write_json_str(out, url)?,
+                None => out.extend_from_slice(b"null"),
+            }
         }
         for (name, number) in [
             (&b",\"width\":"[..], self.width),
@@ -623,7 +647,10 @@ mod tests {
             created in Timestamp::MIN..=Timestamp::MAX,
             modified in Timestamp::MIN..=Timestamp::MAX,
             tags in proptest::collection::vec("\\PC{0,12}|[\"\\\\\u{0}-\u{1f}]{1,4}", 0..4),
-            urls in proptest::collection::vec(proptest::option::of("\\PC{0,30}"), 4),
+            urls in proptest::collection::vec(
+                proptest::option::of("\\PC{0,30}|[a/\"\\\\\u{0}-\u{1f}\u{7f}]{1,8}"),
+                4,
+            ),
             sizes in proptest::collection::vec(proptest::num::i64::ANY, 3),
         ) -> Option<Image> {
             let status = [

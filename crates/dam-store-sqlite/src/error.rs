@@ -36,6 +36,9 @@ pub(crate) enum AdapterError {
     /// altered outside the adapter.
     #[error("stored column tags holds an invalid value")]
     InvalidTags,
+    /// A stored `status` column is not text.
+    #[error("stored column status holds an invalid value")]
+    InvalidStatus,
     /// Every id up to `i64::MAX` has been handed out.
     #[error("image ids are exhausted")]
     IdsExhausted,

@@ -16,7 +16,10 @@ pub(crate) fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
     let id = ImageId::new(row.get(0)?).map_err(invalid("id"))?;
     let reference = Reference::new(row.get::<_, String>(1)?).map_err(invalid("reference"))?;
     let file_type = FileType::new(row.get::<_, String>(2)?).map_err(invalid("file_type"))?;
-    let status = ImageStatus::from_code(&row.get::<_, String>(3)?).map_err(invalid("status"))?;
+    let status = match row.get_ref(3)?.as_str() {
+        Ok(code) => ImageStatus::from_code(code).map_err(invalid("status"))?,
+        Err(_) => return Err(AdapterError::InvalidStatus),
+    };
     let created_on = Timestamp::from_unix_seconds(row.get(5)?).map_err(invalid("created_on"))?;
     let modified_on = Timestamp::from_unix_seconds(row.get(6)?).map_err(invalid("modified_on"))?;
     Ok(Image {
