@@ -225,15 +225,22 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
             let rows = page_statement.query(&*tx, &page).await?;
-            let total: i64 = count_statement
-                .query(&*tx, &count)
-                .await?
-                .first()
-                .ok_or_else(|| backend("the count returned no row"))?
-                .try_get(0)
-                .map_err(backend)?;
+            // The last page (or the only one) tells the count: no second pass over the matches.
+            let total = match query.total_from_fetched(rows.len()) {
+                Some(total) => total,
+                None => {
+                    let total: i64 = count_statement
+                        .query(&*tx, &count)
+                        .await?
+                        .first()
+                        .ok_or_else(|| backend("the count returned no row"))?
+                        .try_get(0)
+                        .map_err(backend)?;
+                    u64::try_from(total).map_err(backend)?
+                }
+            };
             tx.commit().await.map_err(backend)?;
-            (rows, Some(u64::try_from(total).map_err(backend)?))
+            (rows, Some(total))
         } else {
             let rows = page_statement.query(&***client, &page).await?;
             (rows, None)

@@ -240,9 +240,12 @@ pub(crate) fn list(
     let tx = conn.transaction()?;
     let page = &statements.page;
     let rows = query_images(&tx, &page.text, params_from_iter(page.params.iter()))?;
+    let fetched = rows.len();
     let (items, has_more) = query.split_page(rows);
     let total = match &statements.count {
         None => None,
+        // The last page (or the only one) tells the count: no second pass over the matches.
+        Some(_) if query.total_from_fetched(fetched).is_some() => query.total_from_fetched(fetched),
         Some(count) => {
             let mut stmt = tx.prepare_cached(&count.text)?;
             let n: i64 = stmt.query_row(params_from_iter(count.params.iter()), |r| r.get(0))?;

@@ -361,6 +361,28 @@ impl ListQuery {
         rows.truncate(top);
         (rows, has_more)
     }
+
+    /// The number of matches, when the rows fetched for the page (at most
+    /// [`ListQuery::fetch_limit`], from [`ListQuery::offset`] on) tell it: no match follows them,
+    /// and they hold a match or start at the first one. A store that gets `Some` here needs no
+    /// count of its own; `None` when the page is full or starts past the last match.
+    ///
+    /// ```
+    /// use dam_core::store::ListQuery;
+    /// let query = ListQuery { top: 10, skip: 20, count: true, ..ListQuery::default() };
+    /// assert_eq!(query.total_from_fetched(4), Some(24)); // the last page: 20 + 4
+    /// assert_eq!(query.total_from_fetched(11), None); // more follow: count them
+    /// assert_eq!(query.total_from_fetched(0), None); // past the end: how far?
+    /// let first = ListQuery { skip: 0, ..query };
+    /// assert_eq!(first.total_from_fetched(0), Some(0));
+    /// ```
+    pub fn total_from_fetched(&self, fetched: usize) -> Option<u64> {
+        let top = usize::try_from(self.top).unwrap_or(usize::MAX);
+        if fetched > top || (fetched == 0 && self.skip > 0) {
+            return None;
+        }
+        Some(self.skip.saturating_add(u64::try_from(fetched).ok()?))
+    }
 }
 
 #[cfg(test)]
