@@ -492,3 +492,63 @@ pub(crate) fn tenant_for_key(
         Some(name) => Ok(Some(TenantId::new(name).map_err(invalid("tenants.name"))?)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dam_core::query::parse_query_string;
+    use dam_core::{FileType, TenantData};
+    use rusqlite::StatementStatus;
+
+    /// A list statement, once cached, runs again without being compiled again — even with
+    /// statistics, where SQLite would otherwise re-prepare a statement whose plan looked at a
+    /// bound value (every page's `LIMIT ?`) each time it is bound anew.
+    #[test]
+    fn a_cached_list_statement_is_not_compiled_again_when_bound_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteOptions::default();
+        let source = Source::File {
+            path: dir.path().join("dam.sqlite3"),
+            read_only: false,
+        };
+        let mut conn = Pool::open(&source, options.busy_timeout).unwrap();
+        schema::enable_wal(&conn).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let tenant = TenantId::new("t").unwrap();
+        let images = (1..=300)
+            .map(|n| {
+                let mut image = Image::new(
+                    ImageId::new(n).unwrap(),
+                    Reference::new(format!("img-{n}.jpg")).unwrap(),
+                    FileType::new(if n % 3 == 0 { "png" } else { "jpg" }).unwrap(),
+                    ImageStatus::ALL[usize::try_from(n).unwrap() % 5],
+                    Timestamp::from_unix_seconds(1_700_000_000 + n).unwrap(),
+                );
+                image.num_links = n % 7;
+                image
+            })
+            .collect();
+        let fixture = Fixture {
+            tenants: vec![TenantData {
+                tenant: tenant.clone(),
+                keys: Vec::new(),
+                images,
+            }],
+        };
+        // The load gathers the statistics (`sqlite_stat1`, `sqlite_stat4`) the planner uses.
+        load_fixture(&mut conn, &fixture).unwrap();
+        for text in [
+            "$top=10",
+            "$filter=status%20eq%20'Ok'%20and%20numLinks%20ge%203&$top=7",
+            "$filter=fileType%20eq%20'png'&$orderby=createdOn%20desc&$top=5&$skip=2&$count=true",
+        ] {
+            let query = parse_query_string(Some(text)).unwrap().page_query();
+            let statements = sql::list_statements(tenant.as_str(), &query);
+            for _ in 0..3 {
+                list(&mut conn, &statements, &query).unwrap();
+            }
+            let page = conn.prepare_cached(&statements.page.text).unwrap();
+            assert_eq!(page.get_status(StatementStatus::RePrepare), 0, "{text}");
+        }
+    }
+}
