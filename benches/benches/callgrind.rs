@@ -4,14 +4,19 @@
 //!
 //! Cases: `$filter` parse + validate of each input of `dam_benches::FILTERS` (as the criterion
 //! bench `query_parse`), `$orderby` parse of each of `dam_benches::ORDERBYS`, and a memory-store
-//! list (first page and the page after it by `$skiptoken`) over a fixed data set. NAMEs keep
-//! only the cases whose name contains one of them.
+//! list (first page and the page after it by `$skiptoken`) over a fixed data set, and the five
+//! lists of the HTTP load harness's mixed workload on a SQLite file (`sqlite_list/…`, 200
+//! images a tenant). NAMEs keep only the cases whose name contains one of them.
 //!
 //! The bench runs itself once per case under
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect=*callgrind_measured*`: the
 //! child prepares its case, runs it once unmeasured (so first-use costs stay out), then once
 //! inside `callgrind_measured`, the only function whose instructions are counted. The parent
 //! prints the counts, next to those of the previous run (kept in `target/callgrind/`).
+//!
+//! A SQLite list runs on a blocking thread, outside `callgrind_measured`: for those cases the
+//! child counts everything, once with the set-up and warm-up alone and once with
+//! `SQLITE_RUNS` lists more, and the figure is the difference divided by `SQLITE_RUNS`.
 //! Without valgrind it says so and counts nothing. Run without `--bench` (`cargo test
 //! --benches`), it runs each case once natively, unmeasured: a quick check, no valgrind.
 
@@ -24,13 +29,18 @@ use std::process::Command;
 use std::task::{Context, Poll, Waker};
 
 use dam_benches::store_data::{fixture, tenant};
-use dam_benches::{FILTERS, ORDERBYS};
+use dam_benches::{FILTERS, MIX_IMAGES, MIX_LISTS, ORDERBYS};
 use dam_core::query::{parse_filter, parse_orderby, parse_query_string};
 use dam_core::store::{ImageStore, ListQuery, SeedStore};
 use dam_store_memory::MemoryStore;
+use dam_store_sqlite::SqliteStore;
 
 /// Set in the child: the case to run.
 const CASE_VAR: &str = "DAM_CALLGRIND_CASE";
+/// Set in the child of a SQLite case: how many measured lists it runs after the warm-up.
+const RUNS_VAR: &str = "DAM_CALLGRIND_RUNS";
+/// The measured lists of a SQLite case.
+const SQLITE_RUNS: u32 = 50;
 /// The images of the list cases (over 10 tenants: 2 000 in the listed one, ~210 matches).
 const LIST_IMAGES: usize = 20_000;
 /// The list cases' query string, as a client sends it.
@@ -45,6 +55,11 @@ fn case_names() -> Vec<String> {
     names.extend(ORDERBYS.iter().map(|(name, _)| format!("orderby/{name}")));
     names.push("memory_list/first_page".into());
     names.push("memory_list/skiptoken_page".into());
+    names.extend(
+        MIX_LISTS
+            .iter()
+            .map(|(name, _)| format!("sqlite_list/{name}")),
+    );
     names
 }
 
@@ -90,8 +105,42 @@ fn input_named(inputs: &[(&str, &'static str)], name: &str) -> &'static str {
         .expect("a known input")
 }
 
+/// A SQLite case: a file with the mix's data, 20 lists of `list` unmeasured (statements
+/// prepared, pages cached), then `runs` more.
+fn run_sqlite_case(list: &str, runs: u32) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = SqliteStore::open(dir.path().join("dam.sqlite3")).expect("open");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime
+        .block_on(store.load_fixture(&fixture(MIX_IMAGES, 1, 42)))
+        .expect("load");
+    let text = input_named(&MIX_LISTS, list);
+    let query = parse_query_string(Some(text).filter(|t| !t.is_empty()))
+        .expect("valid query")
+        .page_query();
+    let t = tenant(3);
+    runtime.block_on(async {
+        for _ in 0..20 + runs {
+            let page = store.list(&t, black_box(&query)).await.expect("list");
+            assert!(!page.items.is_empty());
+            black_box(page);
+        }
+    });
+}
+
 /// Prepares `name`, runs it once unmeasured, then once in [`callgrind_measured`].
 fn run_case(name: &str) {
+    if let Some(list) = name.strip_prefix("sqlite_list/") {
+        let runs = std::env::var(RUNS_VAR)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        run_sqlite_case(list, runs);
+        return;
+    }
     let mut run: Box<dyn FnMut()> = if let Some(input) = name.strip_prefix("filter/") {
         let text = input_named(&FILTERS, input);
         Box::new(move || {
@@ -118,6 +167,32 @@ fn run_case(name: &str) {
     };
     run();
     callgrind_measured(&mut run);
+}
+
+/// Runs case `name` under callgrind into `out` and reads its count: the instructions of
+/// `callgrind_measured`, or with `runs` (a SQLite case) every instruction of the child.
+fn count_child(exe: &Path, name: &str, runs: Option<u32>, out: &Path) -> Option<u64> {
+    let mut command = Command::new("valgrind");
+    command.arg("--tool=callgrind");
+    match runs {
+        Some(runs) => {
+            command.env(RUNS_VAR, runs.to_string());
+        }
+        None => {
+            command.args([
+                "--collect-atstart=no",
+                "--toggle-collect=*callgrind_measured*",
+            ]);
+        }
+    }
+    let status = command
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(exe)
+        .env(CASE_VAR, name)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run valgrind");
+    instructions(out).filter(|_| status.success())
 }
 
 /// The instructions counted in a callgrind output file (its `summary:` or `totals:` line).
@@ -188,22 +263,18 @@ fn main() {
         "case", "instructions", "previous", "change"
     );
     for name in &names {
-        let out = dir.join(format!("{}.out", name.replace('/', ".")));
-        let status = Command::new("valgrind")
-            .args([
-                "--tool=callgrind",
-                "--collect-atstart=no",
-                "--toggle-collect=*callgrind_measured*",
-            ])
-            .arg(format!("--callgrind-out-file={}", out.display()))
-            .arg(&exe)
-            .env(CASE_VAR, name)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("run valgrind");
-        let count = instructions(&out).filter(|_| status.success());
+        let base = dir.join(name.replace('/', "."));
+        let count = if name.starts_with("sqlite_list/") {
+            let before = count_child(&exe, name, Some(0), &base.with_extension("0.out"));
+            let after = count_child(&exe, name, Some(SQLITE_RUNS), &base.with_extension("n.out"));
+            before
+                .zip(after)
+                .map(|(before, after)| after.saturating_sub(before) / u64::from(SQLITE_RUNS))
+        } else {
+            count_child(&exe, name, None, &base.with_extension("out"))
+        };
         let Some(count) = count else {
-            println!("{name:<34} failed ({status}); see {}", out.display());
+            println!("{name:<34} failed; see {}.*", base.display());
             continue;
         };
         now.insert(name.clone(), count);

@@ -15,25 +15,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use dam_benches::store_data::{fixture, tenant};
+use dam_benches::{MIX_IMAGES, MIX_LISTS};
 use dam_core::query::parse_query_string;
 use dam_core::store::{ImageStore, SeedStore};
 use dam_store_sqlite::SqliteStore;
 use rustix::time::{clock_gettime, ClockId};
-
-/// The harness's lists (`contains` looks for `1`: these references hold no `a`).
-const LISTS: [(&str, &str); 5] = [
-    ("plain", ""),
-    (
-        "filter",
-        "$filter=status%20eq%20'Ok'%20and%20numLinks%20ge%203",
-    ),
-    ("orderby", "$orderby=createdOn%20desc"),
-    ("page", "$top=20&$skip=40"),
-    (
-        "contains_count",
-        "$filter=contains(reference,'1')&$count=true",
-    ),
-];
 
 /// The process's CPU time; zero under valgrind (`DAM_NO_CLOCK` set), where rustix's vDSO
 /// lookup does not run.
@@ -58,11 +44,11 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let store = SqliteStore::open(dir.path().join("dam.sqlite3")).expect("open");
     runtime
-        .block_on(store.load_fixture(&fixture(2_000, 1, 42)))
+        .block_on(store.load_fixture(&fixture(MIX_IMAGES, 1, 42)))
         .expect("load");
     let t = tenant(3);
     let mut total = Duration::ZERO;
-    for (name, text) in LISTS {
+    for (name, text) in MIX_LISTS {
         let query = parse_query_string(Some(text).filter(|t| !t.is_empty()))
             .expect("valid query")
             .page_query();

@@ -29,6 +29,27 @@ pub const ORDERBYS: [(&str, &str); 2] = [
     ("three_keys", "status desc, numLinks, createdOn desc"),
 ];
 
+/// The lists of the HTTP load harness's mixed workload, as query strings: (name, text). The
+/// harness asks for `contains(reference,'a')`; the references of [`store_data`] hold no `a`,
+/// so `1` stands in for it.
+pub const MIX_LISTS: [(&str, &str); 5] = [
+    ("plain", ""),
+    (
+        "filter",
+        "$filter=status%20eq%20'Ok'%20and%20numLinks%20ge%203",
+    ),
+    ("orderby", "$orderby=createdOn%20desc"),
+    ("page", "$top=20&$skip=40"),
+    (
+        "contains_count",
+        "$filter=contains(reference,'1')&$count=true",
+    ),
+];
+
+/// The images of the mixed-workload cases: 200 in each of the [`store_data::TENANTS`] tenants,
+/// about the size of the harness's tenants.
+pub const MIX_IMAGES: usize = 2_000;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -38,6 +59,10 @@ mod tests {
         }
         for (name, text) in super::ORDERBYS {
             assert!(dam_core::query::parse_orderby(text).is_ok(), "{name}");
+        }
+        for (name, text) in super::MIX_LISTS {
+            let text = Some(text).filter(|t| !t.is_empty());
+            assert!(dam_core::query::parse_query_string(text).is_ok(), "{name}");
         }
     }
 }
