@@ -263,18 +263,19 @@ fn main() {
         "case", "instructions", "previous", "change"
     );
     for name in &names {
-        let base = dir.join(name.replace('/', "."));
+        let stem = name.replace('/', ".");
+        let out = |suffix: &str| dir.join(format!("{stem}{suffix}.out"));
         let count = if name.starts_with("sqlite_list/") {
-            let before = count_child(&exe, name, Some(0), &base.with_extension("0.out"));
-            let after = count_child(&exe, name, Some(SQLITE_RUNS), &base.with_extension("n.out"));
+            let before = count_child(&exe, name, Some(0), &out(".warm-up"));
+            let after = count_child(&exe, name, Some(SQLITE_RUNS), &out(""));
             before
                 .zip(after)
                 .map(|(before, after)| after.saturating_sub(before) / u64::from(SQLITE_RUNS))
         } else {
-            count_child(&exe, name, None, &base.with_extension("out"))
+            count_child(&exe, name, None, &out(""))
         };
         let Some(count) = count else {
-            println!("{name:<34} failed; see {}.*", base.display());
+            println!("{name:<34} failed; see {}", out("").display());
             continue;
         };
         now.insert(name.clone(), count);
