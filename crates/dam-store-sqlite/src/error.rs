@@ -32,13 +32,13 @@ pub(crate) enum AdapterError {
         #[source]
         source: ValueError,
     },
-    /// A stored `tags` column is neither NULL nor a JSON array of strings: the file was
-    /// altered outside the adapter.
-    #[error("stored column tags holds an invalid value")]
-    InvalidTags,
-    /// A stored `status` column is not text.
-    #[error("stored column status holds an invalid value")]
-    InvalidStatus,
+    /// A stored value is not of its column's kind (`status` not text, `tags` neither NULL nor
+    /// a JSON array of strings): the file was altered outside the adapter.
+    #[error("stored column {column} holds a value of the wrong kind")]
+    InvalidColumn {
+        /// The column.
+        column: &'static str,
+    },
     /// Every id up to `i64::MAX` has been handed out.
     #[error("image ids are exhausted")]
     IdsExhausted,

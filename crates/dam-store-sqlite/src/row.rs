@@ -18,7 +18,7 @@ pub(crate) fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
     let file_type = FileType::new(row.get::<_, String>(2)?).map_err(invalid("file_type"))?;
     let status = match row.get_ref(3)?.as_str() {
         Ok(code) => ImageStatus::from_code(code).map_err(invalid("status"))?,
-        Err(_) => return Err(AdapterError::InvalidStatus),
+        Err(_) => return Err(AdapterError::InvalidColumn { column: "status" }),
     };
     let created_on = Timestamp::from_unix_seconds(row.get(5)?).map_err(invalid("created_on"))?;
     let modified_on = Timestamp::from_unix_seconds(row.get(6)?).map_err(invalid("modified_on"))?;
@@ -44,10 +44,11 @@ pub(crate) fn read_image(row: &Row<'_>) -> Result<Image, AdapterError> {
 /// The tags of an image from the `tags` column: NULL when it has none, else a JSON array of
 /// strings. Anything else is corrupt data: an error, never a panic.
 fn read_tags(row: &Row<'_>, index: usize) -> Result<Vec<String>, AdapterError> {
+    let invalid = || AdapterError::InvalidColumn { column: "tags" };
     match row.get_ref(index)?.as_str_or_null() {
         Ok(None) => Ok(Vec::new()),
-        Ok(Some(json)) => serde_json::from_str(json).map_err(|_| AdapterError::InvalidTags),
-        Err(_) => Err(AdapterError::InvalidTags),
+        Ok(Some(json)) => serde_json::from_str(json).map_err(|_| invalid()),
+        Err(_) => Err(invalid()),
     }
 }
 

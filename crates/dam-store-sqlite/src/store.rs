@@ -242,11 +242,11 @@ pub(crate) fn list(
     let rows = query_images(&tx, &page.text, params_from_iter(page.params.iter()))?;
     let fetched = rows.len();
     let (items, has_more) = query.split_page(rows);
-    let total = match &statements.count {
-        None => None,
+    let total = match (&statements.count, query.total_from_fetched(fetched)) {
+        (None, _) => None,
         // The last page (or the only one) tells the count: no second pass over the matches.
-        Some(_) if query.total_from_fetched(fetched).is_some() => query.total_from_fetched(fetched),
-        Some(count) => {
+        (Some(_), Some(total)) => Some(total),
+        (Some(count), None) => {
             let mut stmt = tx.prepare_cached(&count.text)?;
             let n: i64 = stmt.query_row(params_from_iter(count.params.iter()), |r| r.get(0))?;
             Some(u64::try_from(n).unwrap_or(0))

@@ -148,6 +148,24 @@ async fn a_corrupt_row_gives_a_clean_500_and_clean_logs() {
 }
 
 #[tokio::test]
+async fn a_status_that_is_not_text_gives_a_clean_500_and_clean_logs() {
+    let (logs, _guard) = Logs::capture("trace");
+    let (_dir, path, store) = seeded_in_temp_dir(SqliteOptions::default()).await;
+    let service = ImageService::new(store.clone(), store);
+    // `Ok` as a BLOB: the column's TEXT affinity would turn a number into text.
+    tamper(
+        &path,
+        "PRAGMA ignore_check_constraints = ON; UPDATE images SET status = x'4f6b' WHERE id = 3;",
+    );
+    let mark = fails_safely(&service, Ask::List(None), &logs, &path).await;
+    assert!(
+        logs.text()[mark..].contains("stored column status holds a value of the wrong kind"),
+        "{}",
+        logs.text()
+    );
+}
+
+#[tokio::test]
 async fn a_corrupt_tags_column_gives_a_clean_500_and_clean_logs() {
     // Not JSON, JSON that is not an array of strings, and a value of the wrong type.
     for value in ["'red'", "'[\"red\", 7]'", "'{}'", "x'00ff'", "42"] {
@@ -158,7 +176,12 @@ async fn a_corrupt_tags_column_gives_a_clean_500_and_clean_logs() {
             &path,
             &format!("UPDATE images SET tags = {value} WHERE id = 3;"),
         );
-        fails_safely(&service, Ask::List(None), &logs, &path).await;
+        let mark = fails_safely(&service, Ask::List(None), &logs, &path).await;
+        assert!(
+            logs.text()[mark..].contains("stored column tags holds a value of the wrong kind"),
+            "{value}: {}",
+            logs.text()
+        );
     }
 }
 
