@@ -29,6 +29,14 @@ pub struct SqliteOptions {
     /// The owner of a key never changes; a key removed by another process (or by hand) is
     /// still accepted here for at most this long.
     pub key_cache_ttl: Duration,
+    /// How many pages of lists each reader connection keeps (default 32; zero turns the cache
+    /// off). A page is served again only while the database file is unchanged since it was
+    /// read — SQLite's `PRAGMA data_version` tells, for changes by this store, another store
+    /// or another process alike — so a kept page is never stale; any committed change empties
+    /// the caches. It pays off where reads outnumber writes. A page holds at most 100 images, so
+    /// at most `readers × list_cache_pages × 100` images are kept. An in-memory store keeps
+    /// none.
+    pub list_cache_pages: usize,
 }
 
 impl Default for SqliteOptions {
@@ -38,6 +46,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(5),
             key_cache_ttl: Duration::from_secs(1),
+            list_cache_pages: 32,
         }
     }
 }
@@ -58,6 +67,12 @@ impl SqliteOptions {
     /// Sets [`SqliteOptions::key_cache_ttl`].
     pub fn key_cache_ttl(mut self, ttl: Duration) -> Self {
         self.key_cache_ttl = ttl;
+        self
+    }
+
+    /// Sets [`SqliteOptions::list_cache_pages`].
+    pub fn list_cache_pages(mut self, pages: usize) -> Self {
+        self.list_cache_pages = pages;
         self
     }
 

@@ -5,6 +5,7 @@
 //! change it guards.
 
 mod key_cache;
+mod page_cache;
 mod pool;
 
 use std::fmt;
@@ -25,7 +26,8 @@ use crate::row::{invalid, query_images, tags_column};
 use crate::schema;
 use crate::sql::{self, ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
 use key_cache::KeyCache;
-use pool::{Pool, Source};
+use page_cache::page_key;
+use pool::{Pool, Slot, Source};
 
 /// The SQLite store. Cheap to share as `Arc<SqliteStore>`; every method is tenant-scoped.
 pub struct SqliteStore {
@@ -73,12 +75,19 @@ impl SqliteStore {
         schema::enable_wal(&conn)?;
         schema::migrate(&mut conn)?;
         schema::optimize(&conn);
-        let writer = Pool::new(writer_source, 1, &options, Some(conn));
+        let writer = Pool::new(writer_source, 1, &options, Some(conn), 0);
         let reader_source = Source::File {
             path,
             read_only: true,
         };
-        let readers = Pool::new(reader_source, options.readers, &options, None);
+        // Readers never write, so each may keep the pages it read (see `page_cache`).
+        let readers = Pool::new(
+            reader_source,
+            options.readers,
+            &options,
+            None,
+            options.list_cache_pages,
+        );
         Ok(SqliteStore {
             writer: Arc::new(writer),
             readers: Arc::new(readers),
@@ -96,13 +105,21 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(AdapterError::from)?;
         schema::configure(&conn, options.busy_timeout)?;
         schema::migrate(&mut conn)?;
-        let pool = Arc::new(Pool::new(Source::Memory, 1, &options, Some(conn)));
+        // The one connection writes too, and its own writes do not move its data version:
+        // it keeps no pages.
+        let pool = Arc::new(Pool::new(Source::Memory, 1, &options, Some(conn), 0));
         Ok(SqliteStore {
             writer: Arc::clone(&pool),
             readers: pool,
             writes: AtomicU64::new(0),
             keys: KeyCache::new(options.key_cache_ttl),
         })
+    }
+
+    /// Pages of lists served from the reader connections' caches, and pages read past them,
+    /// since the store opened (over the connections idle now).
+    pub fn list_cache_counts(&self) -> (u64, u64) {
+        self.readers.cache_counts()
     }
 
     /// Counts a write; true when this one should refresh the statistics after it.
@@ -118,7 +135,7 @@ impl ImageStore for SqliteStore {
         let query = query.clone();
         Ok(self
             .readers
-            .run(move |conn| list(conn, &statements, &query))
+            .run_slot(move |slot| cached_list(slot, &statements, &query))
             .await?)
     }
 
@@ -231,6 +248,32 @@ impl KeyStore for SqliteStore {
 
 // ----- the operations, each over one connection -----
 
+/// One page of a list, and the count when asked, from one snapshot of the database: the
+/// page the connection kept, when the database has not changed since it read it.
+pub(crate) fn cached_list(
+    slot: &mut Slot,
+    statements: &ListStatements,
+    query: &ListQuery,
+) -> Result<ImagePage, OpError> {
+    if !slot.pages.is_enabled() {
+        return list(&mut slot.conn, statements, query);
+    }
+    let tx = slot.conn.transaction()?;
+    // The first statement of the transaction: it takes the snapshot the page is read from.
+    let version: i64 = tx
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))?;
+    let key = page_key(statements);
+    if let Some(page) = slot.pages.get(version, &key) {
+        tx.finish()?;
+        return Ok(page);
+    }
+    let page = read_page(&tx, statements, query)?;
+    tx.finish()?;
+    slot.pages.put(version, key, &page);
+    Ok(page)
+}
+
 /// One page of a list, and the count when asked, from one snapshot of the database.
 pub(crate) fn list(
     conn: &mut Connection,
@@ -238,8 +281,19 @@ pub(crate) fn list(
     query: &ListQuery,
 ) -> Result<ImagePage, OpError> {
     let tx = conn.transaction()?;
+    let page = read_page(&tx, statements, query)?;
+    tx.finish()?;
+    Ok(page)
+}
+
+/// The page and the count of a list, in the transaction `tx`.
+fn read_page(
+    tx: &Connection,
+    statements: &ListStatements,
+    query: &ListQuery,
+) -> Result<ImagePage, OpError> {
     let page = &statements.page;
-    let rows = query_images(&tx, &page.text, params_from_iter(page.params.iter()))?;
+    let rows = query_images(tx, &page.text, params_from_iter(page.params.iter()))?;
     let fetched = rows.len();
     let (items, has_more) = query.split_page(rows);
     let total = match (&statements.count, query.total_from_fetched(fetched)) {
@@ -252,7 +306,6 @@ pub(crate) fn list(
             Some(u64::try_from(n).unwrap_or(0))
         }
     };
-    tx.finish()?;
     Ok(ImagePage {
         items,
         total,

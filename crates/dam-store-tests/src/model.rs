@@ -84,7 +84,9 @@ impl Model {
 /// asserts after each step that the store answered as the model says: lists match `select`
 /// over the tenant's own images, `get`/`delete`/`set_status` of another tenant's image is
 /// `None`/`NotFound` and changes nothing, a delete of a processing image is refused, inserted
-/// ids are fresh and references unique per tenant. Finally every tenant's whole list is
+/// ids are fresh and references unique per tenant. Each list is asked twice, and the last
+/// list asked again after every write, so a store that keeps pages (a cache) must serve them
+/// unchanged and drop them when a write changes them. Finally every tenant's whole list is
 /// checked.
 pub async fn assert_operations_agree<S: ImageStore + ?Sized>(
     store: &S,
@@ -101,12 +103,18 @@ pub async fn assert_operations_agree<S: ImageStore + ?Sized>(
     let tenant_at = |i: usize| tenants[i.min(tenants.len() - 1)].clone();
     // Later than every generated timestamp, one second per step.
     let mut clock = 1_900_000_000i64;
+    // The last list asked: asked again after each write.
+    let mut last_list: Option<(TenantId, &ListQuery)> = None;
     for (step, operation) in operations.iter().enumerate() {
         let context = format!("step {step}: {operation:?}");
         match operation {
             Operation::List { tenant, query } => {
                 let tenant = tenant_at(*tenant);
-                assert_list_matches(store, &tenant, &model.images_of(&tenant), query).await;
+                let images = model.images_of(&tenant);
+                assert_list_matches(store, &tenant, &images, query).await;
+                assert_list_matches(store, &tenant, &images, query).await;
+                last_list = Some((tenant, query));
+                continue;
             }
             Operation::Get { tenant, id } => {
                 let tenant = tenant_at(*tenant);
@@ -181,6 +189,9 @@ pub async fn assert_operations_agree<S: ImageStore + ?Sized>(
                     other => panic!("{context}: taken {taken}, got {other:?}"),
                 }
             }
+        }
+        if let Some((tenant, query)) = &last_list {
+            assert_list_matches(store, tenant, &model.images_of(tenant), query).await;
         }
     }
     let everything = ListQuery {

@@ -19,6 +19,8 @@ use crate::config::SqliteOptions;
 use crate::error::{AdapterError, OpError};
 use crate::schema;
 
+use super::page_cache::PageCache;
+
 /// How the pool opens a connection.
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
@@ -32,13 +34,21 @@ pub(crate) enum Source {
     Memory,
 }
 
+/// A connection of a pool, with the pages of lists it has read.
+pub(crate) struct Slot {
+    pub(crate) conn: Connection,
+    pub(crate) pages: PageCache,
+}
+
 /// Connections to one database.
 pub(crate) struct Pool {
     source: Source,
     busy_timeout: Duration,
     /// How long `run` waits for a free connection.
     acquire_timeout: Duration,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Slot>>,
+    /// How many pages of lists each connection keeps (zero: none).
+    cache_pages: usize,
     permits: Arc<Semaphore>,
     /// The most connections in use at once.
     size: usize,
@@ -63,18 +73,26 @@ impl Drop for Waiting<'_> {
 }
 
 impl Pool {
-    /// A pool of at most `size` connections (at least one), holding `first` if given.
+    /// A pool of at most `size` connections (at least one), holding `first` if given, each
+    /// keeping up to `cache_pages` pages of lists (only connections that never write may keep
+    /// any: see [`PageCache`]).
     pub(crate) fn new(
         source: Source,
         size: usize,
         options: &SqliteOptions,
         first: Option<Connection>,
+        cache_pages: usize,
     ) -> Self {
+        let first = first.map(|conn| Slot {
+            conn,
+            pages: PageCache::new(cache_pages),
+        });
         Pool {
             source,
             busy_timeout: options.busy_timeout,
             acquire_timeout: options.acquire_timeout,
             idle: Mutex::new(first.into_iter().collect()),
+            cache_pages,
             permits: Arc::new(Semaphore::new(size.max(1))),
             size: size.max(1),
             waiting: AtomicUsize::new(0),
@@ -124,30 +142,50 @@ impl Pool {
         }
     }
 
-    fn take(&self) -> Option<Connection> {
+    fn take(&self) -> Option<Slot> {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop()
     }
 
-    fn give_back(&self, conn: Connection) {
+    fn give_back(&self, slot: Slot) {
         // A connection left inside a transaction (its rollback failed) is not reused.
-        if conn.is_autocommit() {
+        if slot.conn.is_autocommit() {
             self.idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(conn);
+                .push(slot);
         }
     }
 
-    /// Runs `work` with a connection on a blocking thread. The work completes even when the
-    /// caller stops waiting, so a transaction is either committed or rolled back, never left
-    /// half-done.
+    /// Pages of lists served from the connections' caches and read past them, over the
+    /// connections idle now.
+    pub(crate) fn cache_counts(&self) -> (u64, u64) {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.iter().fold((0, 0), |(hits, misses), slot| {
+            let (h, m) = slot.pages.counts();
+            (hits + h, misses + m)
+        })
+    }
+
+    /// Runs `work` with a connection on a blocking thread: [`Pool::run_slot`] without the
+    /// connection's cache.
     pub(crate) async fn run<T, F>(self: &Arc<Self>, work: F) -> Result<T, OpError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, OpError> + Send + 'static,
+    {
+        self.run_slot(move |slot| work(&mut slot.conn)).await
+    }
+
+    /// Runs `work` with a connection (and its cache) on a blocking thread. The work completes
+    /// even when the caller stops waiting, so a transaction is either committed or rolled
+    /// back, never left half-done.
+    pub(crate) async fn run_slot<T, F>(self: &Arc<Self>, work: F) -> Result<T, OpError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Slot) -> Result<T, OpError> + Send + 'static,
     {
         let acquire = Arc::clone(&self.permits).acquire_owned();
         let counted = Waiting::new(&self.waiting);
@@ -159,12 +197,15 @@ impl Pool {
         let pool = Arc::clone(self);
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = match pool.take() {
-                Some(conn) => conn,
-                None => Pool::open(&pool.source, pool.busy_timeout)?,
+            let mut slot = match pool.take() {
+                Some(slot) => slot,
+                None => Slot {
+                    conn: Pool::open(&pool.source, pool.busy_timeout)?,
+                    pages: PageCache::new(pool.cache_pages),
+                },
             };
-            let result = work(&mut conn);
-            pool.give_back(conn);
+            let result = work(&mut slot);
+            pool.give_back(slot);
             result
         });
         task.await.map_err(AdapterError::Task)?
@@ -199,7 +240,7 @@ mod tests {
     async fn waiting_for_a_connection_is_bounded() {
         let options = SqliteOptions::default().acquire_timeout(Duration::from_millis(20));
         let first = Connection::open_in_memory().unwrap();
-        let pool = Arc::new(Pool::new(Source::Memory, 1, &options, Some(first)));
+        let pool = Arc::new(Pool::new(Source::Memory, 1, &options, Some(first), 0));
         let (release, released) = std::sync::mpsc::channel::<()>();
         let (taken, is_taken) = tokio::sync::oneshot::channel::<()>();
         let holder = {
