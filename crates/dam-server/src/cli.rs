@@ -42,6 +42,13 @@ pub struct Cli {
     #[arg(long, env = "DAM_DATABASE", value_name = "PATH", default_value = DEFAULT_DATABASE)]
     pub database: PathBuf,
 
+    /// Pages of lists each SQLite reader connection keeps (default 32; 0 turns the cache off).
+    /// A kept page is served again only while the database file is unchanged since it was
+    /// read, by this server or any other process, so it is never stale; any write empties
+    /// the caches. Only with the SQLite store.
+    #[arg(long, env = "DAM_LIST_CACHE_PAGES", value_name = "N")]
+    pub list_cache_pages: Option<usize>,
+
     /// Keep everything in memory (lost on exit) instead of a database file.
     #[arg(long, env = "DAM_MEMORY", value_parser = BoolishValueParser::new())]
     pub memory: bool,
@@ -119,7 +126,12 @@ pub enum StoreChoice {
     /// [`dam_store_memory::MemoryStore`].
     Memory,
     /// A SQLite database file.
-    Sqlite(PathBuf),
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// Pages of lists each reader connection keeps; `None` for the adapter's default.
+        list_cache_pages: Option<usize>,
+    },
     /// A PostgreSQL database.
     Postgres {
         /// The primary's connection URL.
@@ -204,6 +216,17 @@ impl Cli {
                 cli.set_aside(id);
             }
         }
+        match (cli.store(), matches.value_source("list_cache_pages")) {
+            (StoreChoice::Sqlite { .. }, _) => {}
+            // A shared environment may set it for servers of every store.
+            (_, Some(ValueSource::EnvVariable)) => cli.list_cache_pages = None,
+            (_, None) => {}
+            (_, Some(_)) => {
+                let message = "the argument '--list-cache-pages' applies to the SQLite store \
+                               only, not with '--memory' or '--postgres'";
+                return Err(command.error(ErrorKind::ArgumentConflict, message));
+            }
+        }
         Ok(cli)
     }
 
@@ -232,7 +255,10 @@ impl Cli {
                 replicas: self.postgres_replica.clone(),
             }
         } else {
-            StoreChoice::Sqlite(self.database.clone())
+            StoreChoice::Sqlite {
+                path: self.database.clone(),
+                list_cache_pages: self.list_cache_pages,
+            }
         }
     }
 
@@ -260,7 +286,10 @@ mod tests {
         assert_eq!(cli.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(
             cli.store(),
-            StoreChoice::Sqlite(PathBuf::from("dam.sqlite3"))
+            StoreChoice::Sqlite {
+                path: PathBuf::from("dam.sqlite3"),
+                list_cache_pages: None
+            }
         );
         assert_eq!(cli.seed(), Seed::None);
         assert_eq!(cli.problem_type_base, None);
@@ -272,8 +301,22 @@ mod tests {
         assert_eq!(cli.store(), StoreChoice::Memory);
         assert_eq!(cli.seed(), Seed::Demo);
         let cli = parse(&["--database", "x.db", "--fixtures", "f.json"]).unwrap();
-        assert_eq!(cli.store(), StoreChoice::Sqlite(PathBuf::from("x.db")));
+        assert_eq!(
+            cli.store(),
+            StoreChoice::Sqlite {
+                path: PathBuf::from("x.db"),
+                list_cache_pages: None
+            }
+        );
         assert_eq!(cli.seed(), Seed::Fixtures(PathBuf::from("f.json")));
+        let cli = parse(&["--list-cache-pages", "0"]).unwrap();
+        assert_eq!(
+            cli.store(),
+            StoreChoice::Sqlite {
+                path: PathBuf::from("dam.sqlite3"),
+                list_cache_pages: Some(0)
+            }
+        );
         let cli = parse(&["--postgres", "postgres://u@h/db"]).unwrap();
         assert_eq!(
             cli.store(),
@@ -307,6 +350,8 @@ mod tests {
             &["--retry-after", "abc"][..],
             &["--rate-limit", "0"][..],
             &["--rate-limit", "ten"][..],
+            &["--list-cache-pages", "1.5"][..],
+            &["--list-cache-pages", "many"][..],
         ] {
             let e = parse(args).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::ValueValidation, "{args:?}");
@@ -364,6 +409,21 @@ mod tests {
             assert_eq!(e.exit_code(), 2);
             assert!(!e.to_string().contains("u@r1"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_list_cache_is_an_option_of_the_sqlite_store_only() {
+        for args in [
+            &["--memory", "--list-cache-pages", "4"][..],
+            &["--postgres", "postgres://u@h/db", "--list-cache-pages", "4"][..],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ArgumentConflict, "{args:?}");
+            assert!(e.to_string().contains("--list-cache-pages"), "{e}");
+            assert_eq!(e.exit_code(), 2);
+        }
+        let cli = parse(&["--database", "x.db", "--list-cache-pages", "4"]).unwrap();
+        assert_eq!(cli.list_cache_pages, Some(4));
     }
 
     #[test]

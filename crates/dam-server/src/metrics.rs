@@ -31,6 +31,7 @@ fn install() -> Option<PrometheusHandle> {
         Ok(handle) => {
             dam_axum::metrics::describe();
             dam_core::store::describe_store_metrics();
+            dam_store_sqlite::describe_metrics();
             Some(handle)
         }
         Err(error) => {

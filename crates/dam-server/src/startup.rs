@@ -10,7 +10,7 @@ use dam_core::store::{ImageStore, KeyStore, MeteredStore, SeedStore, StoreError}
 use dam_core::{error_chain, Fixture, ImageService, ServiceConfig};
 use dam_store_memory::MemoryStore;
 use dam_store_postgres::{PostgresConfig, PostgresStore};
-use dam_store_sqlite::SqliteStore;
+use dam_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::cli::{Cli, Seed, StoreChoice};
 use crate::{app, demo, serve, shutdown_signal, AppConfig};
@@ -92,14 +92,21 @@ impl Stores {
 pub async fn open_store(choice: &StoreChoice) -> Result<Stores, StartupError> {
     match choice {
         StoreChoice::Memory => Ok(Stores::of("memory", MemoryStore::new())),
-        StoreChoice::Sqlite(path) => open_sqlite(path),
+        StoreChoice::Sqlite {
+            path,
+            list_cache_pages,
+        } => open_sqlite(path, *list_cache_pages),
         StoreChoice::Postgres { url, replicas } => open_postgres(url, replicas).await,
     }
 }
 
-fn open_sqlite(path: &Path) -> Result<Stores, StartupError> {
+fn open_sqlite(path: &Path, list_cache_pages: Option<usize>) -> Result<Stores, StartupError> {
+    let mut options = SqliteOptions::default();
+    if let Some(pages) = list_cache_pages {
+        options = options.list_cache_pages(pages);
+    }
     // Blocks briefly on the disk; nothing else runs yet at start-up.
-    let store = SqliteStore::open(path).map_err(|e| StartupError::Store {
+    let store = SqliteStore::open_with(path, options).map_err(|e| StartupError::Store {
         store: "sqlite",
         reason: format!("{}: {}", path.display(), error_chain(&e)),
     })?;

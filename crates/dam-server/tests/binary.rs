@@ -507,7 +507,34 @@ async fn demo_on_the_default_database_survives_a_restart() {
         "the deleted image stays deleted: {page}"
     );
     assert_eq!(page["items"][0]["id"], 2);
+    // The same list again is served from the reader's page cache, and counted so.
+    let again = get_ok(server.addr, "/image?$count=true&$top=1", b"demo-key").await;
+    assert_eq!(again, page);
+    assert_eq!(cache_lookups(server.addr).await, (1.0, 1.0));
     assert_eq!(server.terminate().0, Some(0));
+
+    // With the cache off, every list is read and none is counted.
+    let server = start_in(&scratch.0, &["--list-cache-pages", "0"]);
+    for _ in 0..2 {
+        get_ok(server.addr, "/image?$top=1", b"demo-key").await;
+    }
+    assert_eq!(cache_lookups(server.addr).await, (0.0, 0.0));
+    assert_eq!(server.terminate().0, Some(0));
+}
+
+/// The SQLite page cache's (hits, misses) in the server's metrics now.
+async fn cache_lookups(addr: std::net::SocketAddr) -> (f64, f64) {
+    let scrape = request(addr, "GET", "/metrics", None).await;
+    let text = String::from_utf8(scrape.body).expect("UTF-8");
+    let scrape = Scrape::parse(&text).expect("the Prometheus text format");
+    let lookups = |result: &str| {
+        scrape
+            .samples("dam_store_list_cache_lookups_total")
+            .iter()
+            .find(|s| s.label("store") == Some("sqlite") && s.label("result") == Some(result))
+            .map_or(0.0, |s| s.value)
+    };
+    (lookups("hit"), lookups("miss"))
 }
 
 /// A fixture that clashes with what the database holds is refused whole (exit 2, a message

@@ -62,7 +62,9 @@ mod sql;
 mod store;
 
 pub use config::SqliteOptions;
-pub use store::SqliteStore;
+#[cfg(feature = "metrics")]
+pub use store::describe_metrics;
+pub use store::{SqliteStore, LIST_CACHE_LOOKUPS};
 
 /// The schema version this adapter creates (`PRAGMA user_version` of its files).
 pub const SCHEMA_VERSION: i64 = schema::SCHEMA_VERSION;

@@ -26,7 +26,10 @@ use crate::row::{invalid, query_images, tags_column};
 use crate::schema;
 use crate::sql::{self, ListStatements, IMAGE_COLUMNS, TENANT_SCOPE};
 use key_cache::KeyCache;
+#[cfg(feature = "metrics")]
+pub use page_cache::describe_metrics;
 use page_cache::page_key;
+pub use page_cache::LIST_CACHE_LOOKUPS;
 use pool::{Pool, Slot, Source};
 
 /// The SQLite store. Cheap to share as `Arc<SqliteStore>`; every method is tenant-scoped.

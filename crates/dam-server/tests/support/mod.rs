@@ -112,7 +112,10 @@ impl TestServer {
         let scratch = Scratch::new("inproc");
         let choice = match backend {
             Backend::Memory => StoreChoice::Memory,
-            Backend::Sqlite => StoreChoice::Sqlite(scratch.path("dam.sqlite3")),
+            Backend::Sqlite => StoreChoice::Sqlite {
+                path: scratch.path("dam.sqlite3"),
+                list_cache_pages: None,
+            },
         };
         let stores = open_store(&choice).await.expect("open store");
         let fixture = Fixture::from_json(FIXTURE).expect("fixture");

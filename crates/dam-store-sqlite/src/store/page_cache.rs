@@ -21,8 +21,25 @@ use rusqlite::types::Value as SqlValue;
 
 use crate::sql::ListStatements;
 
+/// Counter of the lists the reader connections' caches were asked for, labelled `store`
+/// (`sqlite`) and `result` (`hit`: served from a cache; `miss`: read from the database).
+/// Recorded with the cargo feature `metrics`, through the recorder installed when the
+/// connection opened.
+pub const LIST_CACHE_LOOKUPS: &str = "dam_store_list_cache_lookups_total";
+
+/// Gives the recorder installed now the unit and description of [`LIST_CACHE_LOOKUPS`]
+/// (exporters print them, e.g. as Prometheus `# HELP`). Optional; call it after installing a
+/// recorder.
+#[cfg(feature = "metrics")]
+pub fn describe_metrics() {
+    metrics::describe_counter!(
+        LIST_CACHE_LOOKUPS,
+        metrics::Unit::Count,
+        "Lists asked of the SQLite readers' page caches, by result (hit, miss)."
+    );
+}
+
 /// The pages one reader connection has read, and the data version they were read at.
-#[derive(Debug)]
 pub(crate) struct PageCache {
     capacity: usize,
     /// The data version every entry was read at.
@@ -34,6 +51,8 @@ pub(crate) struct PageCache {
     /// Pages served from the cache, and pages read, since the connection opened.
     hits: u64,
     misses: u64,
+    #[cfg(feature = "metrics")]
+    counters: Option<[metrics::Counter; 2]>,
 }
 
 impl PageCache {
@@ -46,6 +65,26 @@ impl PageCache {
             clock: 0,
             hits: 0,
             misses: 0,
+            #[cfg(feature = "metrics")]
+            counters: (capacity > 0).then(|| {
+                let of = |result: &'static str| {
+                    metrics::counter!(LIST_CACHE_LOOKUPS, "store" => crate::error::STORE, "result" => result)
+                };
+                [of("hit"), of("miss")]
+            }),
+        }
+    }
+
+    /// Counts a lookup: served from the cache (`hit`) or not.
+    fn count(&mut self, hit: bool) {
+        if hit {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(counters) = &self.counters {
+            counters[usize::from(!hit)].increment(1);
         }
     }
 
@@ -62,17 +101,12 @@ impl PageCache {
             self.version = Some(version);
         }
         self.clock += 1;
-        match self.entries.get_mut(key) {
-            Some((used, page)) => {
-                *used = self.clock;
-                self.hits += 1;
-                Some(page.clone())
-            }
-            None => {
-                self.misses += 1;
-                None
-            }
-        }
+        let found = self.entries.get_mut(key).map(|(used, page)| {
+            *used = self.clock;
+            page.clone()
+        });
+        self.count(found.is_some());
+        found
     }
 
     /// Keeps `page`, read at data version `version`, under `key`.
