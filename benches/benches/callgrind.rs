@@ -33,7 +33,7 @@ use dam_benches::{FILTERS, MIX_IMAGES, MIX_LISTS, ORDERBYS};
 use dam_core::query::{parse_filter, parse_orderby, parse_query_string};
 use dam_core::store::{ImageStore, ListQuery, SeedStore};
 use dam_store_memory::MemoryStore;
-use dam_store_sqlite::SqliteStore;
+use dam_store_sqlite::{SqliteOptions, SqliteStore};
 
 /// Set in the child: the case to run.
 const CASE_VAR: &str = "DAM_CALLGRIND_CASE";
@@ -106,10 +106,12 @@ fn input_named(inputs: &[(&str, &'static str)], name: &str) -> &'static str {
 }
 
 /// A SQLite case: a file with the mix's data, 20 lists of `list` unmeasured (statements
-/// prepared, pages cached), then `runs` more.
+/// prepared, SQLite's pages cached), then `runs` more. The store's page cache is off: each
+/// list runs its statements.
 fn run_sqlite_case(list: &str, runs: u32) {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let store = SqliteStore::open(dir.path().join("dam.sqlite3")).expect("open");
+    let options = SqliteOptions::default().list_cache_pages(0);
+    let store = SqliteStore::open_with(dir.path().join("dam.sqlite3"), options).expect("open");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

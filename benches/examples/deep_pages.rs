@@ -20,7 +20,7 @@ use dam_benches::store_data::{fixture, interleaved_medians};
 use dam_core::store::{ImageStore, KeyStore, SeedStore};
 use dam_core::{Fixture, ImageService, KeyDigest, TenantData, TenantId};
 use dam_store_postgres::{PostgresConfig, PostgresStore};
-use dam_store_sqlite::SqliteStore;
+use dam_store_sqlite::{SqliteOptions, SqliteStore};
 
 const KEY: &str = "deep-pages-key";
 const FIRST: &str =
@@ -118,7 +118,10 @@ fn main() {
     println!("{count} images in one tenant; {RUNS} interleaved runs, medians");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = SqliteStore::open(dir.path().join("deep.sqlite3")).expect("SQLite store");
+    // The page cache off: the first page is asked again and again, and must be read each time.
+    let options = SqliteOptions::default().list_cache_pages(0);
+    let sqlite =
+        SqliteStore::open_with(dir.path().join("deep.sqlite3"), options).expect("SQLite store");
     rt.block_on(sqlite.load_fixture(&data)).expect("load");
     measure(&rt, "SQLite", Arc::new(sqlite));
 

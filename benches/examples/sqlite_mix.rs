@@ -7,6 +7,9 @@
 //! time; the figure is the process's CPU time per list (the caller's thread and the blocking
 //! thread the store hands the work to), which moves less with the machine's load than wall time.
 //!
+//! The store's page cache is off, so each list runs its statements; `DAM_LIST_CACHE_PAGES=32`
+//! measures it on (every list after the first served from it).
+//!
 //! Under callgrind (instruction counts, which the machine's load does not move at all), set
 //! `DAM_NO_CLOCK=1` and read the inclusive count of `dam_store_sqlite::store::list` per call:
 //! `DAM_NO_CLOCK=1 valgrind --tool=callgrind target/release/examples/sqlite_mix 300`.
@@ -18,7 +21,7 @@ use dam_benches::store_data::{fixture, tenant};
 use dam_benches::{MIX_IMAGES, MIX_LISTS};
 use dam_core::query::parse_query_string;
 use dam_core::store::{ImageStore, SeedStore};
-use dam_store_sqlite::SqliteStore;
+use dam_store_sqlite::{SqliteOptions, SqliteStore};
 use rustix::time::{clock_gettime, ClockId};
 
 /// The process's CPU time; zero under valgrind (`DAM_NO_CLOCK` set), where rustix's vDSO
@@ -42,7 +45,14 @@ fn main() {
         .build()
         .expect("a runtime");
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let store = SqliteStore::open(dir.path().join("dam.sqlite3")).expect("open");
+    // The page cache is off unless DAM_LIST_CACHE_PAGES says otherwise: with it, every list
+    // after the first is served from it.
+    let pages = std::env::var("DAM_LIST_CACHE_PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let options = SqliteOptions::default().list_cache_pages(pages);
+    let store = SqliteStore::open_with(dir.path().join("dam.sqlite3"), options).expect("open");
     runtime
         .block_on(store.load_fixture(&fixture(MIX_IMAGES, 1, 42)))
         .expect("load");
