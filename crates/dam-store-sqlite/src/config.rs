@@ -33,9 +33,9 @@ pub struct SqliteOptions {
     /// off). A page is served again only while the database file is unchanged since it was
     /// read — SQLite's `PRAGMA data_version` tells, for changes by this store, another store
     /// or another process alike — so a kept page is never stale; any committed change empties
-    /// the caches. It pays off where reads outnumber writes. A page holds at most 100 images, so
-    /// at most `readers × list_cache_pages × 100` images are kept. An in-memory store keeps
-    /// none.
+    /// the caches. It pays off where reads outnumber writes. Each reader keeps at most 8 MiB of
+    /// pages (images of any size), the pages used least lately going first. An in-memory store
+    /// keeps none.
     pub list_cache_pages: usize,
 }
 

@@ -11,12 +11,14 @@
 //! A change empties the connection's cache as a whole (the version is of the whole file). A
 //! page is keyed by its statements' text and bound values, which hold the tenant, the filter,
 //! the order, the keyset seek, `$top`, `$skip` and whether `$count` is asked. At most
-//! [`crate::SqliteOptions::list_cache_pages`] pages are kept per reader connection; past it,
-//! the page used least lately goes.
+//! [`crate::SqliteOptions::list_cache_pages`] pages, and [`MAX_BYTES`] of them, are kept per
+//! reader connection; past either, the pages used least lately go, and a page larger than
+//! the budget alone is not kept.
 
 use std::collections::HashMap;
 
 use dam_core::store::ImagePage;
+use dam_core::Image;
 use rusqlite::types::Value as SqlValue;
 
 use crate::sql::ListStatements;
@@ -26,6 +28,10 @@ use crate::sql::ListStatements;
 /// Recorded with the cargo feature `metrics`, through the recorder installed when the
 /// connection opened.
 pub const LIST_CACHE_LOOKUPS: &str = "dam_store_list_cache_lookups_total";
+
+/// The most bytes of pages one reader connection keeps (as [`page_bytes`] counts them): the
+/// store holds images of any size, so a count of pages alone would not bound the memory.
+pub(crate) const MAX_BYTES: usize = 8 << 20;
 
 /// Gives the recorder installed now the unit and description of [`LIST_CACHE_LOOKUPS`]
 /// (exporters print them, e.g. as Prometheus `# HELP`). Optional; call it after installing a
@@ -46,6 +52,8 @@ pub(crate) struct PageCache {
     version: Option<i64>,
     /// Page key → (last use, page).
     entries: HashMap<Vec<u8>, (u64, ImagePage)>,
+    /// The bytes of the pages kept, keys included.
+    bytes: usize,
     /// Counts uses, to find the page used least lately.
     clock: u64,
     /// Pages served from the cache, and pages read, since the connection opened.
@@ -62,6 +70,7 @@ impl PageCache {
             capacity,
             version: None,
             entries: HashMap::new(),
+            bytes: 0,
             clock: 0,
             hits: 0,
             misses: 0,
@@ -98,6 +107,7 @@ impl PageCache {
     pub(crate) fn get(&mut self, version: i64, key: &[u8]) -> Option<ImagePage> {
         if self.version != Some(version) {
             self.entries.clear();
+            self.bytes = 0;
             self.version = Some(version);
         }
         self.clock += 1;
@@ -111,26 +121,66 @@ impl PageCache {
 
     /// Keeps `page`, read at data version `version`, under `key`.
     pub(crate) fn put(&mut self, version: i64, key: Vec<u8>, page: &ImagePage) {
-        if !self.is_enabled() || self.version != Some(version) {
+        let size = key.len() + page_bytes(page);
+        if !self.is_enabled() || self.version != Some(version) || size > MAX_BYTES {
             return;
         }
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
+        self.remove(&key);
+        while self.entries.len() >= self.capacity || self.bytes + size > MAX_BYTES {
             let oldest = self
                 .entries
                 .iter()
                 .min_by_key(|(_, (used, _))| *used)
                 .map(|(key, _)| key.clone());
-            if let Some(oldest) = oldest {
-                self.entries.remove(&oldest);
+            match oldest {
+                Some(oldest) => self.remove(&oldest),
+                None => break,
             }
         }
+        self.bytes += size;
         self.entries.insert(key, (self.clock, page.clone()));
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if let Some((_, page)) = self.entries.remove(key) {
+            self.bytes -= key.len() + page_bytes(&page);
+        }
+    }
+
+    /// The bytes of the pages kept now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Pages served from this cache and pages read past it so far.
     pub(crate) fn counts(&self) -> (u64, u64) {
         (self.hits, self.misses)
     }
+}
+
+/// The bytes a page takes: its images and the text they hold.
+pub(crate) fn page_bytes(page: &ImagePage) -> usize {
+    let image = |im: &Image| {
+        let urls = [
+            &im.original_url,
+            &im.thumbnail_url,
+            &im.thumbnail_medium_url,
+            &im.thumbnail_preview_url,
+        ];
+        std::mem::size_of::<Image>()
+            + im.reference.as_str().len()
+            + im.file_type.as_str().len()
+            + urls
+                .iter()
+                .map(|u| u.as_deref().map_or(0, str::len))
+                .sum::<usize>()
+            + im.tags
+                .iter()
+                .map(|t| t.len() + std::mem::size_of::<String>())
+                .sum::<usize>()
+    };
+    std::mem::size_of::<ImagePage>() + page.items.iter().map(image).sum::<usize>()
 }
 
 /// The key of a list's page: its statements' texts and bound values, each length-prefixed so
@@ -224,6 +274,43 @@ mod tests {
         assert_eq!(cache.get(1, b"b"), None, "b was used least lately");
         assert_eq!(cache.get(1, b"a"), Some(page(1)));
         assert_eq!(cache.get(1, b"c"), Some(page(3)));
+    }
+
+    fn page_of_bytes(n: usize) -> ImagePage {
+        let mut image = dam_store_tests::data::image(1, "a.jpg").build();
+        image.original_url = Some("u".repeat(n));
+        ImagePage {
+            items: vec![image],
+            total: None,
+            has_more: false,
+        }
+    }
+
+    #[test]
+    fn the_pages_kept_stay_within_the_byte_budget() {
+        let mut cache = PageCache::new(32);
+        let third = page_of_bytes(MAX_BYTES / 3);
+        for key in [b"a", b"b", b"c", b"d"] {
+            assert_eq!(cache.get(1, key), None);
+            cache.put(1, key.to_vec(), &third);
+            assert!(cache.bytes() <= MAX_BYTES, "{}", cache.bytes());
+        }
+        assert_eq!(cache.get(1, b"a"), None, "the oldest went to make room");
+        assert_eq!(cache.get(1, b"d"), Some(third.clone()));
+        let whole = page_of_bytes(MAX_BYTES);
+        cache.put(1, b"e".to_vec(), &whole);
+        assert_eq!(
+            cache.get(1, b"e"),
+            None,
+            "a page over the budget is not kept"
+        );
+        assert_eq!(cache.get(1, b"d"), Some(third), "and evicts nothing");
+        // Kept again under the same key: counted once.
+        let before = cache.bytes();
+        cache.put(1, b"d".to_vec(), &page_of_bytes(MAX_BYTES / 3));
+        assert_eq!(cache.bytes(), before);
+        assert_eq!(cache.get(2, b"d"), None);
+        assert_eq!(cache.bytes(), 0, "a change empties the cache");
     }
 
     #[test]
