@@ -138,7 +138,7 @@ impl ImageStore for SqliteStore {
         let query = query.clone();
         Ok(self
             .readers
-            .run_slot(move |slot| cached_list(slot, &statements, &query))
+            .run_slot(move |slot| list(slot, &statements, &query))
             .await?)
     }
 
@@ -253,39 +253,30 @@ impl KeyStore for SqliteStore {
 
 /// One page of a list, and the count when asked, from one snapshot of the database: the
 /// page the connection kept, when the database has not changed since it read it.
-pub(crate) fn cached_list(
+pub(crate) fn list(
     slot: &mut Slot,
     statements: &ListStatements,
     query: &ListQuery,
 ) -> Result<ImagePage, OpError> {
-    if !slot.pages.is_enabled() {
-        return list(&mut slot.conn, statements, query);
-    }
     let tx = slot.conn.transaction()?;
-    // The first statement of the transaction: it takes the snapshot the page is read from.
-    let version: i64 = tx
-        .prepare_cached("PRAGMA data_version")?
-        .query_row([], |row| row.get(0))?;
-    let key = page_key(statements);
-    if let Some(page) = slot.pages.get(version, &key) {
-        tx.finish()?;
-        return Ok(page);
+    let mut keep = None;
+    if slot.pages.is_enabled() {
+        // The first statement of the transaction: it takes the snapshot the page is read from.
+        let version: i64 = tx
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get(0))?;
+        let key = page_key(statements);
+        if let Some(page) = slot.pages.get(version, &key) {
+            tx.finish()?;
+            return Ok(page);
+        }
+        keep = Some((version, key));
     }
     let page = read_page(&tx, statements, query)?;
     tx.finish()?;
-    slot.pages.put(version, key, &page);
-    Ok(page)
-}
-
-/// One page of a list, and the count when asked, from one snapshot of the database.
-pub(crate) fn list(
-    conn: &mut Connection,
-    statements: &ListStatements,
-    query: &ListQuery,
-) -> Result<ImagePage, OpError> {
-    let tx = conn.transaction()?;
-    let page = read_page(&tx, statements, query)?;
-    tx.finish()?;
+    if let Some((version, key)) = keep {
+        slot.pages.put(version, key, &page);
+    }
     Ok(page)
 }
 
@@ -570,6 +561,11 @@ mod tests {
         let mut conn = Pool::open(&source, options.busy_timeout).unwrap();
         schema::enable_wal(&conn).unwrap();
         schema::migrate(&mut conn).unwrap();
+        // No page cache: each list runs its statements.
+        let mut slot = Slot {
+            conn,
+            pages: page_cache::PageCache::new(0),
+        };
         let tenant = TenantId::new("t").unwrap();
         let images = (1..=300)
             .map(|n| {
@@ -592,7 +588,7 @@ mod tests {
             }],
         };
         // The load gathers the statistics (`sqlite_stat1`, `sqlite_stat4`) the planner uses.
-        load_fixture(&mut conn, &fixture).unwrap();
+        load_fixture(&mut slot.conn, &fixture).unwrap();
         for text in [
             "$top=10",
             "$filter=status%20eq%20'Ok'%20and%20numLinks%20ge%203&$top=7",
@@ -601,9 +597,9 @@ mod tests {
             let query = parse_query_string(Some(text)).unwrap().page_query();
             let statements = sql::list_statements(tenant.as_str(), &query);
             for _ in 0..3 {
-                list(&mut conn, &statements, &query).unwrap();
+                list(&mut slot, &statements, &query).unwrap();
             }
-            let page = conn.prepare_cached(&statements.page.text).unwrap();
+            let page = slot.conn.prepare_cached(&statements.page.text).unwrap();
             assert_eq!(page.get_status(StatementStatus::RePrepare), 0, "{text}");
         }
     }

@@ -45,13 +45,19 @@ pub fn describe_metrics() {
     );
 }
 
+struct Entry {
+    used: u64,
+    bytes: usize,
+    page: ImagePage,
+}
+
 /// The pages one reader connection has read, and the data version they were read at.
 pub(crate) struct PageCache {
     capacity: usize,
     /// The data version every entry was read at.
     version: Option<i64>,
-    /// Page key → (last use, page).
-    entries: HashMap<Vec<u8>, (u64, ImagePage)>,
+    /// Page key → the page, with its last use and its bytes (key included).
+    entries: HashMap<Vec<u8>, Entry>,
     /// The bytes of the pages kept, keys included.
     bytes: usize,
     /// Counts uses, to find the page used least lately.
@@ -111,9 +117,9 @@ impl PageCache {
             self.version = Some(version);
         }
         self.clock += 1;
-        let found = self.entries.get_mut(key).map(|(used, page)| {
-            *used = self.clock;
-            page.clone()
+        let found = self.entries.get_mut(key).map(|entry| {
+            entry.used = self.clock;
+            entry.page.clone()
         });
         self.count(found.is_some());
         found
@@ -130,7 +136,7 @@ impl PageCache {
             let oldest = self
                 .entries
                 .iter()
-                .min_by_key(|(_, (used, _))| *used)
+                .min_by_key(|(_, entry)| entry.used)
                 .map(|(key, _)| key.clone());
             match oldest {
                 Some(oldest) => self.remove(&oldest),
@@ -138,12 +144,17 @@ impl PageCache {
             }
         }
         self.bytes += size;
-        self.entries.insert(key, (self.clock, page.clone()));
+        let entry = Entry {
+            used: self.clock,
+            bytes: size,
+            page: page.clone(),
+        };
+        self.entries.insert(key, entry);
     }
 
     fn remove(&mut self, key: &[u8]) {
-        if let Some((_, page)) = self.entries.remove(key) {
-            self.bytes -= key.len() + page_bytes(&page);
+        if let Some(entry) = self.entries.remove(key) {
+            self.bytes -= entry.bytes;
         }
     }
 
