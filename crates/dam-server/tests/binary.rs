@@ -269,6 +269,8 @@ async fn environment_variables_give_options_and_the_command_line_wins() {
             ("DAM_BASE_PATH", "/env"),
             ("DAM_RETRY_AFTER", "9"),
             ("DAM_RATE_LIMIT", "1000"),
+            // an option of the SQLite store only: set aside with --memory, not refused
+            ("DAM_LIST_CACHE_PAGES", "4"),
             (
                 "DAM_POSTGRES",
                 "postgres://dam:pa55word@127.0.0.1:1/nowhere",
@@ -467,15 +469,12 @@ async fn demo_on_the_default_database_survives_a_restart() {
     assert_eq!(r.status, 204);
     // The seeding is in the metrics (the recorder is installed before it), and so are the
     // pools of the SQLite store.
-    let scrape = request(server.addr, "GET", "/metrics", None).await;
-    let text = String::from_utf8(scrape.body).expect("UTF-8");
-    let scrape = Scrape::parse(&text).expect("the Prometheus text format");
+    let (scrape, text) = metrics(server.addr).await;
     let count = |operation: &str| {
-        scrape
-            .samples("dam_store_operation_duration_seconds_count")
-            .iter()
-            .find(|s| s.label("store") == Some("sqlite") && s.label("operation") == Some(operation))
-            .map(|s| s.value)
+        scrape.value(
+            "dam_store_operation_duration_seconds_count",
+            &[("store", "sqlite"), ("operation", operation)],
+        )
     };
     assert_eq!(count("is_empty"), Some(1.0), "{text}");
     assert_eq!(count("load_fixture"), Some(1.0), "{text}");
@@ -488,11 +487,9 @@ async fn demo_on_the_default_database_survives_a_restart() {
         ("dam_store_pool_waiting", "readers", 0.0),
     ] {
         let sample = scrape
-            .samples(gauge)
-            .into_iter()
-            .find(|s| s.label("store") == Some("sqlite") && s.label("pool") == Some(pool))
+            .value(gauge, &[("store", "sqlite"), ("pool", pool)])
             .unwrap_or_else(|| panic!("{gauge} of {pool} in {text}"));
-        assert_eq!(sample.value, value, "{gauge} of {pool}");
+        assert_eq!(sample, value, "{gauge} of {pool}");
     }
     assert_eq!(server.terminate().0, Some(0));
     assert!(
@@ -522,17 +519,22 @@ async fn demo_on_the_default_database_survives_a_restart() {
     assert_eq!(server.terminate().0, Some(0));
 }
 
-/// The SQLite page cache's (hits, misses) in the server's metrics now.
-async fn cache_lookups(addr: std::net::SocketAddr) -> (f64, f64) {
+/// The server's metrics now, parsed, and their text.
+async fn metrics(addr: std::net::SocketAddr) -> (Scrape, String) {
     let scrape = request(addr, "GET", "/metrics", None).await;
     let text = String::from_utf8(scrape.body).expect("UTF-8");
-    let scrape = Scrape::parse(&text).expect("the Prometheus text format");
+    let parsed = Scrape::parse(&text).expect("the Prometheus text format");
+    (parsed, text)
+}
+
+/// The SQLite page cache's (hits, misses) in the server's metrics now.
+async fn cache_lookups(addr: std::net::SocketAddr) -> (f64, f64) {
+    let (scrape, _) = metrics(addr).await;
     let lookups = |result: &str| {
+        let labels = [("store", "sqlite"), ("result", result)];
         scrape
-            .samples("dam_store_list_cache_lookups_total")
-            .iter()
-            .find(|s| s.label("store") == Some("sqlite") && s.label("result") == Some(result))
-            .map_or(0.0, |s| s.value)
+            .value("dam_store_list_cache_lookups_total", &labels)
+            .unwrap_or(0.0)
     };
     (lookups("hit"), lookups("miss"))
 }

@@ -69,6 +69,26 @@ impl Scrape {
         self.samples.iter().filter(|s| s.name == name).collect()
     }
 
+    /// The value of the first sample named `name` that has every label of `labels`.
+    ///
+    /// ```
+    /// use dam_store_tests::scrape::Scrape;
+    /// let scrape = Scrape::parse("hits{store=\"a\",result=\"hit\"} 3\n").unwrap();
+    /// assert_eq!(scrape.value("hits", &[("result", "hit")]), Some(3.0));
+    /// assert_eq!(scrape.value("hits", &[("result", "miss")]), None);
+    /// ```
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        self.samples
+            .iter()
+            .find(|s| {
+                s.name == name
+                    && labels
+                        .iter()
+                        .all(|(label, value)| s.label(label) == Some(*value))
+            })
+            .map(|s| s.value)
+    }
+
     /// Every label value of every sample, with its sample's name and the label's name.
     pub fn label_values(&self) -> impl Iterator<Item = (&str, &str, &str)> {
         self.samples.iter().flat_map(|s| {
